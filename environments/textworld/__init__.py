@@ -1,0 +1,1 @@
+"""TextWorld family: games made by TextWorld's own generator, played by its engine."""

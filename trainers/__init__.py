@@ -1,0 +1,6 @@
+"""RL trainers: algorithms, rollout workers, inference engines."""
+
+if __name__ != "gym_agents.trainers":
+    # Imported under its bare folder name (e.g. from a checkout on sys.path):
+    # that would load a second copy and register everything twice.
+    raise ImportError(f"import this package as 'gym_agents.trainers', not as {__name__!r}")
