@@ -1,0 +1,129 @@
+"""`gym-agents eval`: run an agent on envs and print a summary table."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from gym_agents.errors import ConfigError
+from gym_agents.evaluation import EPISODES_FILE, SUMMARY_FILE, EvalConfig, run_eval
+
+EPILOG = """\
+examples:
+  gym-agents eval --env textworld/simple-v0 --agent oracle --episodes 20
+  gym-agents eval --env textworld/cooking-v0 --env textworld/coin_collector-v0 \\
+      --agent random --episodes 50 --concurrency 8 --out runs/random
+  gym-agents eval --env toy/Relay-v0 --agent oracle --agent-arg delay=0.1 --concurrency 16
+  gym-agents eval --out runs/random --resume ...   # finish a killed or interrupted run
+
+Episodes are appended to OUT/episodes.jsonl as each ends; OUT/summary.json
+holds the table. Episode i uses seed SEED+i on the env's --split.
+"""
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "eval", help="evaluate an agent on one or more envs",
+        description="Evaluate an agent on registered envs, concurrently and resumably.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--env", dest="env_ids", action="append", required=True, metavar="ID",
+                   help="env id to evaluate on (repeat for several)")
+    p.add_argument("--agent", default="oracle", help="oracle, random or human (default: oracle)")
+    p.add_argument("--agent-arg", action="append", default=[], metavar="KEY=VALUE",
+                   help="agent argument, e.g. delay=0.1 (JSON values)")
+    p.add_argument("--env-arg", action="append", default=[], metavar="KEY=VALUE",
+                   help="env constructor argument, e.g. rewards=sparse (JSON values)")
+    p.add_argument("--episodes", type=int, default=10, help="episodes per env (default: 10)")
+    p.add_argument("--concurrency", type=int, default=4,
+                   help="episodes run at once (default: 4)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the first episode (default: 0)")
+    p.add_argument("--split", default="test",
+                   help="task split for envs that have one (default: test; 'none' to not pass)")
+    p.add_argument("--out", default=None, help="output folder (default: runs/eval-<time>)")
+    p.add_argument("--resume", action="store_true",
+                   help="finish the run in --out: run only episodes not stored yet")
+    p.add_argument("--max-retries", type=int, default=2,
+                   help="retries of an episode after an infra error (default: 2)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=eval_command)
+
+
+def parse_key_values(pairs: list[str], flag: str) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"{flag} takes KEY=VALUE, got {pair!r}")
+        try:
+            result[key] = json.loads(value)
+        except json.JSONDecodeError:
+            result[key] = value  # a bare string
+    return result
+
+
+def eval_command(args: argparse.Namespace) -> int:
+    if args.resume and args.out is None:
+        raise ConfigError("--resume needs --out: the folder of the run to finish")
+    config = EvalConfig(
+        env_ids=args.env_ids, agent=args.agent,
+        agent_kwargs=parse_key_values(args.agent_arg, "--agent-arg"),
+        env_kwargs=parse_key_values(args.env_arg, "--env-arg"),
+        episodes=args.episodes, concurrency=args.concurrency, seed=args.seed,
+        out=args.out or time.strftime("runs/eval-%Y%m%d-%H%M%S"), resume=args.resume,
+        split=None if args.split.lower() == "none" else args.split,
+        max_retries=args.max_retries,
+    )
+    console = Console(stderr=True)
+    summary = asyncio.run(_run_with_progress(config, console, quiet=args.quiet))
+    # Wide enough for the table when output goes to a file or CI log.
+    out_console = Console() if Console().is_terminal else Console(width=120)
+    print_summary(summary, out_console)
+    console.print(f"episodes: {config.out}/{EPISODES_FILE}   summary: {config.out}/{SUMMARY_FILE}")
+    return 0
+
+
+async def _run_with_progress(config: EvalConfig, console: Console, quiet: bool):
+    counts = {"done": 0, "success": 0, "infra": 0}
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), console=console, disable=quiet, transient=False)
+    task = progress.add_task("eval", total=None)
+
+    def on_start(todo: int, already: int) -> None:
+        if already:
+            console.print(f"resuming: {already} episodes already stored, {todo} to run")
+        progress.update(task, total=todo)
+
+    def on_episode(episode) -> None:
+        counts["done"] += 1
+        counts["success"] += episode.success
+        counts["infra"] += episode.status == "infra_error"
+        rate = counts["success"] / counts["done"]
+        progress.update(task, advance=1, description=(
+            f"eval  success {rate:.0%}  infra errors {counts['infra']}"))
+
+    with progress:
+        return await run_eval(config, on_episode=on_episode, on_start=on_start)
+
+
+def print_summary(summary: dict[str, Any], console: Console) -> None:
+    table = Table(title="Evaluation")
+    for column in ("env", "success", "95% CI", "mean reward", "mean turns", "episodes",
+                   "infra errors"):
+        table.add_column(column, justify="left" if column == "env" else "right",
+                         no_wrap=column == "env")
+    for env_id, s in summary["envs"].items():
+        if not s["episodes"]:
+            table.add_row(env_id, "-", "-", "-", "-", "0", str(s["infra_errors"]))
+            continue
+        low, high = s["success_ci95"]
+        table.add_row(env_id, f"{s['success_rate']:.1%}", f"[{low:.2f}, {high:.2f}]",
+                      f"{s['mean_reward']:.3f}", f"{s['mean_turns']:.1f}", str(s["episodes"]),
+                      str(s["infra_errors"]))
+    console.print(table)

@@ -1,0 +1,64 @@
+"""`gym-agents`: one command, with a subcommand per job.
+
+Each subcommand module adds its parser with `add_parser(subparsers)` and sets
+`func(args) -> exit code`. Library errors print as one clear line and exit 2;
+anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from gym_agents.errors import GymAgentsError
+
+# name -> module with add_parser(); family tools live with their family.
+COMMANDS = {
+    "list": "gym_agents.cli.envs",
+    "info": "gym_agents.cli.envs",
+    "play": "gym_agents.cli.play",
+    "eval": "gym_agents.cli.eval",
+    "textworld": "gym_agents.environments.textworld.cli",
+}
+
+EPILOG = """\
+examples:
+  gym-agents list
+  gym-agents info textworld/cooking-v0
+  gym-agents play toy/Relay-v0
+  gym-agents eval --env textworld/simple-v0 --agent oracle --episodes 20 --out runs/oracle
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from gym_agents import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="gym-agents", description="Environments, agents and RL training for LLM agents.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"gym-agents {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in dict.fromkeys(COMMANDS.values()):
+        importlib.import_module(module_name).add_parser(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except GymAgentsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
