@@ -18,7 +18,7 @@ from gym_agents.errors import (
     OracleUnavailable,
     UnknownEnvError,
 )
-from gym_agents.registry import make, make_vec, pprint_registry, register, registry, spec
+from gym_agents.registration import make, make_vec, pprint_registry, register, registry, spec
 from gym_agents.vector import EnvPool
 from gym_agents.wrappers import RecordEpisodeStatistics, TimeLimit
 

@@ -16,7 +16,7 @@ from gym_agents.core import Action, Observation, StepResult, ToolCall
 from gym_agents.errors import OracleUnavailable
 
 if TYPE_CHECKING:
-    from gym_agents.registry import EnvSpec
+    from gym_agents.registration import EnvSpec
 
 
 class Env:

@@ -23,7 +23,7 @@ from gym_agents.agents import make_agent
 from gym_agents.env import Env
 from gym_agents.episode import Episode, episode_key
 from gym_agents.errors import ConfigError, StoreError
-from gym_agents.registry import load_entry_point, make, spec
+from gym_agents.registration import load_entry_point, make, spec
 from gym_agents.rollout import run_episode_with_retries
 from gym_agents.store import EpisodeStore
 

@@ -1,6 +1,6 @@
 """Small pure-Python envs for tests and learning demos."""
 
-from gym_agents.registry import register
+from gym_agents.registration import register
 
 
 def register_toy_envs() -> None:

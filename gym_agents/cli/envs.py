@@ -9,7 +9,7 @@ import json
 from rich.console import Console
 from rich.table import Table
 
-from gym_agents.registry import load_entry_point, load_plugins, registry, spec
+from gym_agents.registration import load_entry_point, load_plugins, registry, spec
 
 
 def add_parser(subparsers) -> None:

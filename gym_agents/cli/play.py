@@ -10,7 +10,7 @@ from rich.markup import escape
 from gym_agents.agents import parse_human_action
 from gym_agents.errors import GymAgentsError
 from gym_agents.evaluation import EvalConfig, env_kwargs_for
-from gym_agents.registry import make
+from gym_agents.registration import make
 
 EPILOG = """\
 examples:

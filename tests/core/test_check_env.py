@@ -1,0 +1,44 @@
+import pytest
+
+import gym_agents
+from gym_agents import Observation, StepResult
+from gym_agents.env import Env
+from gym_agents.registration import load_plugins, registry
+from gym_agents.testing import EnvCheckError, check_env
+
+load_plugins()
+# Families whose envs generate data or start engines are slow to check.
+FAST_FAMILIES = {"toy"}
+
+
+@pytest.mark.parametrize("env_id", [
+    pytest.param(i, marks=() if i.split("/")[0] in FAST_FAMILIES else pytest.mark.slow)
+    for i in sorted(registry)
+])
+def test_every_registered_env_passes_check_env(env_id):
+    check_env(gym_agents.make(env_id))
+
+
+class RaisesOnBadAction(Env):
+    def reset(self, *, seed=None, options=None):
+        return Observation("hi"), {}
+
+    def step(self, action):
+        if action != "ok":
+            raise ValueError("bad action")
+        return StepResult(Observation("done"), 1.0, True, False, {"success": True})
+
+
+class IgnoresSeed(RaisesOnBadAction):
+    count = 0
+
+    def reset(self, *, seed=None, options=None):
+        self.count += 1
+        return Observation(f"hi {self.count}"), {}
+
+
+def test_check_env_catches_broken_envs():
+    with pytest.raises(ValueError):
+        check_env(RaisesOnBadAction())
+    with pytest.raises(EnvCheckError, match="seeding"):
+        check_env(IgnoresSeed())
