@@ -10,7 +10,7 @@ import base64
 import json
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Union
+from typing import Any, NamedTuple
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ class ToolCall:
 
 
 # An action is raw text or a tool call; each env declares which it takes.
-Action = Union[str, ToolCall]
+Action = str | ToolCall
 
 
 def action_to_json(action: Action) -> str | dict[str, Any]:

@@ -85,7 +85,8 @@ def check_action_kind(env: Env, action: Action) -> str | None:
     if kind not in env.action_kinds:
         wanted = " or ".join("a text command" if k == "text" else "a tool call"
                              for k in sorted(env.action_kinds))
-        return f"This environment takes {wanted}, not {'a tool call' if kind == 'tool' else 'text'}."
+        got = "a tool call" if kind == "tool" else "text"
+        return f"This environment takes {wanted}, not {got}."
     return None
 
 

@@ -9,6 +9,7 @@ its own envs and agent. Every finished episode is appended to
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import json
 import math
@@ -116,10 +117,8 @@ class _WorkerEnvs:
 
 
 def _close_quietly(env: Env) -> None:
-    try:
+    with contextlib.suppress(Exception):  # closing a broken env must not hide the real error
         env.close()
-    except Exception:  # closing a broken env must not hide the real error
-        pass
 
 
 def prepare_out_dir(config: EvalConfig) -> tuple[Path, EpisodeStore, set]:

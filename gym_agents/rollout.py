@@ -76,7 +76,9 @@ async def _play(env, agent, episode, *, seed, options, max_turns) -> None:
     episode.error = f"stopped after max_turns={max_turns} without the env ending the episode"
 
 
-async def run_episode_with_retries(env_factory, agent, *, max_retries: int = 2, **kwargs) -> Episode:
+async def run_episode_with_retries(
+    env_factory, agent, *, max_retries: int = 2, **kwargs
+) -> Episode:
     """Retry infra errors on a fresh env; the returned episode counts earlier attempts."""
     env = env_factory(fresh=False)
     for attempt in range(max_retries + 1):

@@ -32,8 +32,9 @@ class EnvPool:
         options = list(options) if options is not None else [None] * len(self)
         if len(seeds) != len(self) or len(options) != len(self):
             raise ValueError(f"expected {len(self)} seeds and options, one per env")
+        triples = zip(self.envs, seeds, options, strict=True)
         return list(await asyncio.gather(*(
-            env.reset_async(seed=s, options=o) for env, s, o in zip(self.envs, seeds, options)
+            env.reset_async(seed=s, options=o) for env, s, o in triples
         )))
 
     async def step_async(self, actions: Sequence[Action | None]) -> list[StepResult | None]:
@@ -43,7 +44,8 @@ class EnvPool:
         async def one(env: Env, action: Action | None) -> StepResult | None:
             return None if action is None else await env.step_async(action)
 
-        return list(await asyncio.gather(*(one(e, a) for e, a in zip(self.envs, actions))))
+        pairs = zip(self.envs, actions, strict=True)
+        return list(await asyncio.gather(*(one(e, a) for e, a in pairs)))
 
     def reset(self, seeds=None, options=None) -> list[tuple[Observation, dict[str, Any]]]:
         return asyncio.run(self.reset_async(seeds, options))

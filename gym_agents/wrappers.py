@@ -15,7 +15,8 @@ class TimeLimit(Wrapper):
 
     def __init__(self, env: Env, max_episode_steps: int) -> None:
         if not isinstance(max_episode_steps, int) or max_episode_steps < 1:
-            raise ConfigError(f"max_episode_steps must be a positive int, got {max_episode_steps!r}")
+            raise ConfigError(
+                f"max_episode_steps must be a positive int, got {max_episode_steps!r}")
         super().__init__(env)
         self.max_episode_steps = max_episode_steps
         self._elapsed = 0

@@ -8,7 +8,6 @@ scores at chance, and a context manager that drops history breaks it.
 from __future__ import annotations
 
 import random
-from typing import Any
 
 from gym_agents.core import Action, Observation, StepResult
 from gym_agents.env import Env, check_action_kind

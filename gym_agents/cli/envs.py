@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import inspect
 import json
 
@@ -24,7 +25,8 @@ def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
         "info", help="show one env's registration and documentation",
         description="Show how an env is built: entry point, arguments, step limit, extra.",
-        epilog="examples:\n  gym-agents info toy/Relay-v0\n  gym-agents info textworld/cooking-hard-v0",
+        epilog=("examples:\n  gym-agents info toy/Relay-v0\n"
+                "  gym-agents info textworld/cooking-hard-v0"),
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("env_id", metavar="ID")
     p.set_defaults(func=env_info)
@@ -55,10 +57,8 @@ def env_info(args: argparse.Namespace) -> int:
     cls = load_entry_point(s.entry_point) if isinstance(s.entry_point, str) else s.entry_point
     kinds = getattr(cls, "action_kinds", frozenset())
     console.print(f"actions:           {', '.join(sorted(kinds))}")
-    try:
+    with contextlib.suppress(TypeError, ValueError):  # builtins may have no signature
         console.print(f"constructor:       {cls.__name__}{inspect.signature(cls)}")
-    except (TypeError, ValueError):
-        pass
     if cls.__doc__:
         console.print("\n" + inspect.cleandoc(cls.__doc__))
     return 0

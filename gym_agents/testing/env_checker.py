@@ -66,7 +66,9 @@ def _bad_action(env: Env):
     return ToolCall("no_such_tool_xyzzy", {"x": 1})
 
 
-def check_env(env: Env, *, seed: int = 0, oracle: bool = True, max_oracle_steps: int = 500) -> None:
+def check_env(
+    env: Env, *, seed: int = 0, oracle: bool = True, max_oracle_steps: int = 500
+) -> None:
     """Raise `EnvCheckError` naming the first broken rule; return None if all hold."""
     if not env.action_kinds or not set(env.action_kinds) <= {"text", "tool"}:
         _fail("action_kinds must be a non-empty subset of {'text', 'tool'}")
@@ -82,8 +84,9 @@ def check_env(env: Env, *, seed: int = 0, oracle: bool = True, max_oracle_steps:
     result = check_step(env.step(_bad_action(env)), "invalid action")
     if result.info.get("invalid_action") is not True:
         _fail("an invalid action must set info['invalid_action'] = True")
-    kinds = set(env.action_kinds)
-    wrong_kind = "look" if kinds == {"tool"} else ToolCall("look", {}) if kinds == {"text"} else None
+    # An env that takes one kind of action must reject the other.
+    other_kind = {frozenset({"tool"}): "look", frozenset({"text"}): ToolCall("look", {})}
+    wrong_kind = other_kind.get(frozenset(env.action_kinds))
     if wrong_kind is not None:
         result = check_step(env.step(wrong_kind), "wrong kind of action")
         if result.info.get("invalid_action") is not True:
@@ -97,7 +100,7 @@ def check_env(env: Env, *, seed: int = 0, oracle: bool = True, max_oracle_steps:
 
 
 async def _check_async(env: Env, seed: int) -> None:
-    obs, info = await env.reset_async(seed=seed)
+    obs, _ = await env.reset_async(seed=seed)
     check_observation(obs, "reset_async")
     check_step(await env.step_async(_bad_action(env)), "step_async")
 

@@ -5,9 +5,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from pathlib import Path
-
-import pytest
 
 from gym_agents.cli.main import main
 

@@ -1,6 +1,6 @@
 import json
-import zlib
 import struct
+import zlib
 
 from gym_agents import Image, Observation, StepResult, ToolCall, ToolSpec
 from gym_agents.core import action_from_json, action_to_json
@@ -8,7 +8,8 @@ from gym_agents.core import action_from_json, action_to_json
 
 def tiny_png() -> bytes:
     def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        crc = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + crc
     header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
             + chunk(b"IDAT", zlib.compress(b"\x00\x00")) + chunk(b"IEND", b""))
@@ -33,5 +34,5 @@ def test_actions_round_trip_and_step_result_unpacks_like_gymnasium():
     call = ToolCall("guess", {"number": 3})
     assert action_from_json(json.loads(json.dumps(action_to_json(call)))) == call
     assert action_from_json(action_to_json("go north")) == "go north"
-    obs, reward, terminated, truncated, info = StepResult(Observation("x"), 1.0, True, False, {})
+    _, reward, terminated, truncated, _ = StepResult(Observation("x"), 1.0, True, False, {})
     assert (reward, terminated, truncated) == (1.0, True, False)

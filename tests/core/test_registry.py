@@ -28,7 +28,7 @@ def test_unknown_id_lists_the_closest_ids():
 def test_register_rejects_malformed_ids_and_entry_points():
     with pytest.raises(RegistrationError, match="family/Name-vN"):
         gym_agents.register("NoFamily-v0", "x.y:Z")
-    with pytest.raises(RegistrationError, match="package.module:ClassName"):
+    with pytest.raises(RegistrationError, match=r"package\.module:ClassName"):
         gym_agents.register("toy/Bad-v0", "no_colon_here")
 
 
