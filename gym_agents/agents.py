@@ -33,8 +33,8 @@ class Decision:
 class Agent(Protocol):
     name: str
 
-    def reset(self, env: Env, obs: Observation, info: dict[str, Any], *, seed: int | None) -> None:
-        ...
+    def reset(self, env: Env, obs: Observation, info: dict[str, Any], *, seed: int | None,
+              sample_index: int = 0) -> None: ...
 
     async def act(self, obs: Observation, info: dict[str, Any]) -> Decision: ...
 
@@ -53,7 +53,8 @@ class _BaseAgent:
         self.delay = float(delay)
         self.env: Env | None = None
 
-    def reset(self, env: Env, obs: Observation, info: dict[str, Any], *, seed: int | None) -> None:
+    def reset(self, env: Env, obs: Observation, info: dict[str, Any], *, seed: int | None,
+              sample_index: int = 0) -> None:
         self.env = env
 
     async def _wait(self) -> None:
@@ -81,10 +82,10 @@ class RandomAgent(_BaseAgent):
         self.base_seed = seed
         self.rng = random.Random(seed)
 
-    def reset(self, env, obs, info, *, seed):
+    def reset(self, env, obs, info, *, seed, sample_index=0):
         super().reset(env, obs, info, seed=seed)
         # Per-episode stream, so results do not depend on scheduling order.
-        self.rng = random.Random(f"{self.base_seed}/{seed}")
+        self.rng = random.Random(f"{self.base_seed}/{seed}/{sample_index}")
 
     async def act(self, obs: Observation, info: dict[str, Any]) -> Decision:
         await self._wait()

@@ -39,6 +39,8 @@ class EvalConfig:
     agent: str = "oracle"
     agent_kwargs: dict[str, Any] = field(default_factory=dict)
     episodes: int = 10
+    # Episodes per task (seed), e.g. for pass@k or GRPO-style groups.
+    samples: int = 1
     concurrency: int = 4
     seed: int = 0
     out: str = "runs/eval"
@@ -53,6 +55,8 @@ class EvalConfig:
             raise ConfigError("env_ids: give at least one env id (--env ID)")
         if self.episodes < 1:
             raise ConfigError(f"episodes must be >= 1, got {self.episodes}")
+        if self.samples < 1:
+            raise ConfigError(f"samples must be >= 1, got {self.samples}")
         if self.concurrency < 1:
             raise ConfigError(f"concurrency must be >= 1, got {self.concurrency}")
         if self.max_retries < 0:
@@ -74,8 +78,8 @@ class Job:
 
 
 def plan_jobs(config: EvalConfig) -> list[Job]:
-    return [Job(env_id, config.seed + i) for env_id in config.env_ids
-            for i in range(config.episodes)]
+    return [Job(env_id, config.seed + i, sample) for env_id in config.env_ids
+            for i in range(config.episodes) for sample in range(config.samples)]
 
 
 def env_kwargs_for(env_id: str, config: EvalConfig) -> dict[str, Any]:

@@ -37,7 +37,8 @@ async def run_episode(
                       config=dict(config or {}))
     start = time.perf_counter()
     try:
-        await _play(env, agent, episode, seed=seed, options=options, max_turns=max_turns)
+        await _play(env, agent, episode, seed=seed, sample_index=sample_index, options=options,
+                    max_turns=max_turns)
     except AgentQuit as exc:
         episode.status, episode.error = "truncated", str(exc)
     except Exception as exc:  # the episode is lost, not the run
@@ -48,11 +49,11 @@ async def run_episode(
     return episode
 
 
-async def _play(env, agent, episode, *, seed, options, max_turns) -> None:
+async def _play(env, agent, episode, *, seed, sample_index, options, max_turns) -> None:
     obs, info = await env.reset_async(seed=seed, options=options)
     episode.initial_observation = obs
     episode.task_id = info.get("task_id")
-    agent.reset(env, obs, info, seed=seed)
+    agent.reset(env, obs, info, seed=seed, sample_index=sample_index)
     for index in range(max_turns):
         t0 = time.perf_counter()
         decision = await agent.act(obs, info)

@@ -41,6 +41,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--env-arg", action="append", default=[], metavar="KEY=VALUE",
                    help="env constructor argument, e.g. rewards=sparse (JSON values)")
     p.add_argument("--episodes", type=int, default=10, help="episodes per env (default: 10)")
+    p.add_argument("--samples", type=int, default=1,
+                   help="episodes per task, e.g. for pass@k (default: 1)")
     p.add_argument("--concurrency", type=int, default=4,
                    help="episodes run at once (default: 4)")
     p.add_argument("--seed", type=int, default=0, help="seed of the first episode (default: 0)")
@@ -75,7 +77,7 @@ def eval_command(args: argparse.Namespace) -> int:
         env_ids=args.env_ids, agent=args.agent,
         agent_kwargs=parse_key_values(args.agent_arg, "--agent-arg"),
         env_kwargs=parse_key_values(args.env_arg, "--env-arg"),
-        episodes=args.episodes, concurrency=args.concurrency, seed=args.seed,
+        episodes=args.episodes, samples=args.samples, concurrency=args.concurrency, seed=args.seed,
         out=args.out or time.strftime("runs/eval-%Y%m%d-%H%M%S"), resume=args.resume,
         split=None if args.split.lower() == "none" else args.split,
         max_retries=args.max_retries,

@@ -34,6 +34,18 @@ def test_resume_runs_only_what_is_missing(tmp_path):
     assert sorted(seeds) == list(range(8)) and summary["envs"]["toy/Relay-v0"]["episodes"] == 8
 
 
+def test_samples_run_each_task_several_times(tmp_path):
+    summary = run(EvalConfig(["toy/Relay-v0"], agent="random", episodes=3, samples=2,
+                             out=str(tmp_path / "s")))
+    eps = list(EpisodeStore(tmp_path / "s" / "episodes.jsonl"))
+    assert sorted((ep.seed, ep.sample_index) for ep in eps) == [
+        (s, i) for s in range(3) for i in range(2)]
+    assert summary["envs"]["toy/Relay-v0"]["episodes"] == 6
+    # The random agent draws a fresh stream per sample, not the same episode twice.
+    actions = {(ep.seed, ep.sample_index): [t.action for t in ep.turns] for ep in eps}
+    assert any(actions[(s, 0)] != actions[(s, 1)] for s in range(3))
+
+
 def test_bad_config_fails_before_any_work(tmp_path):
     with pytest.raises(UnknownEnvError):
         run(EvalConfig(["toy/Nope-v0"], out=str(tmp_path / "a")))
