@@ -5,6 +5,10 @@ Part 1, `textworld_step_overhead`: per-step time of a TextWorld env made with
 EnvInfos and the same commands (the game's walkthrough). Episodes of the two
 alternate, so drift in machine speed hits both alike. Goal: ratio <= 1.10.
 
+Part 2, `eval_concurrency_speedup` (benchmarks/eval_concurrency.py): wall time
+of `gym-agents eval` at concurrency 16 against 1, with an agent that waits
+100 ms per turn. Goal: at least 10x.
+
     .venv/bin/python benchmarks/env_overhead.py [--env textworld/cooking-hard-v0] [--episodes 40]
 """
 
@@ -16,6 +20,11 @@ import time
 from typing import Any
 
 import gym_agents
+
+try:  # run as a script: benchmarks/ is on sys.path
+    from eval_concurrency import eval_concurrency_speedup, print_speedup
+except ImportError:  # imported as benchmarks.env_overhead
+    from benchmarks.eval_concurrency import eval_concurrency_speedup, print_speedup
 
 
 def textworld_step_overhead(env_id: str = "textworld/cooking-hard-v0", *, seed: int = 0,
@@ -83,6 +92,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--env", default="textworld/cooking-hard-v0")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--episodes", type=int, default=40)
+    parser.add_argument("--skip-concurrency", action="store_true",
+                        help="only the step overhead, not the eval concurrency speed-up")
     args = parser.parse_args(argv)
 
     r = textworld_step_overhead(args.env, seed=args.seed, episodes=args.episodes)
@@ -93,6 +104,9 @@ def main(argv: list[str] | None = None) -> None:
               f"   reset {r[f'{name}_reset_ms']:.2f} ms")
     verdict = "ok" if r["step_ratio"] <= 1.10 else "ABOVE the 1.10 goal"
     print(f"  step ratio ours/raw: {r['step_ratio']:.3f} ({verdict})")
+    if not args.skip_concurrency:
+        print()
+        print_speedup(eval_concurrency_speedup())
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import os
 import shutil
 import tempfile
 import threading
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -173,7 +174,12 @@ def _generate(challenge: str, level: str, split: str, seed: int, target: Path) -
 
 @contextlib.contextmanager
 def _silenced() -> Iterator[None]:
-    """Swallow what the generator prints, so CLI progress bars and logs stay clean."""
+    """Swallow what the generator prints, so CLI progress bars and logs stay clean.
+
+    Its warnings too: "Not enough variation for ..." only says it reused an adjective.
+    """
     sink = io.StringIO()
-    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), \
+            warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         yield
