@@ -33,6 +33,8 @@ stamp=.venv/.gym-agents-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo ">> installing gym-agents and its dev/test dependencies into .venv"
   .venv/bin/python -m pip install -q --upgrade pip
+  # torch first and pinned, so pip takes the CPU build (a bare requirement pulls GBs of CUDA).
+  .venv/bin/python -m pip install -q "torch==2.13.0"
   .venv/bin/python -m pip install -q -e '.[dev]'
   touch "$stamp"
 fi

@@ -1,8 +1,9 @@
 """Agents that need no LLM: `oracle`, `random` and `human`.
 
 An agent is anything with `reset(env, obs, info)` and an async
-`act(obs, info) -> Decision`. LLM scaffolds implement the same protocol and
-fill the decision's token fields; these three leave them empty.
+`act(obs, info) -> Decision`. LLM scaffolds (`react`, `tool_calling` in
+`gym_agents.scaffolds`) implement the same protocol and fill the decision's
+token fields; these three leave them empty.
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ class Decision:
     prompt_token_ids: list[int] | None = None
     token_ids: list[int] | None = None
     logprobs: list[float] | None = None
+    # Merged into the turn's info (e.g. {"llm": {"prompt_tokens": ..., "seconds": ...}}).
+    info: dict[str, Any] | None = None
+    # The model's output could not be parsed into an action: the rollout does
+    # not step the env and shows the agent this message (the expected format)
+    # as the turn's observation, with info["invalid_action"] = True.
+    invalid: str | None = None
 
 
 class Agent(Protocol):
@@ -167,14 +174,33 @@ def parse_human_action(line: str, kinds: frozenset[str]) -> Action:
     return line if "text" in kinds else ToolCall(name, {})
 
 
-AGENTS: dict[str, type] = {"oracle": OracleAgent, "random": RandomAgent, "human": HumanAgent}
+# A class, or a lazy "module:Class" path for agents with heavier imports.
+AGENTS: dict[str, type | str] = {
+    "oracle": OracleAgent, "random": RandomAgent, "human": HumanAgent,
+    "react": "gym_agents.scaffolds.react:ReActAgent",
+    "tool_calling": "gym_agents.scaffolds.tool_calling:ToolCallingAgent",
+}
+
+
+def agent_class(name: str) -> type:
+    entry = AGENTS.get(name)
+    if entry is None:
+        raise ConfigError(f"unknown agent {name!r}; choose one of: {', '.join(sorted(AGENTS))}")
+    if isinstance(entry, str):
+        from gym_agents.registration import load_entry_point
+
+        entry = load_entry_point(entry)
+    return entry
+
+
+def needs_llm(name: str) -> bool:
+    """Whether the agent drives a model (takes `llm=` and `sampling=`)."""
+    return bool(getattr(agent_class(name), "needs_llm", False))
 
 
 def make_agent(name: str, **kwargs: Any) -> Agent:
-    """Build an agent by name; kwargs are its constructor's (e.g. delay=0.1)."""
-    cls = AGENTS.get(name)
-    if cls is None:
-        raise ConfigError(f"unknown agent {name!r}; choose one of: {', '.join(sorted(AGENTS))}")
+    """Build an agent by name; kwargs are its constructor's (e.g. delay=0.1, llm="hf:DIR")."""
+    cls = agent_class(name)
     try:
         return cls(**kwargs)
     except TypeError as exc:

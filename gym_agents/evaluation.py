@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import gym_agents
-from gym_agents.agents import make_agent
+from gym_agents.agents import make_agent, needs_llm
 from gym_agents.env import Env
 from gym_agents.episode import Episode, episode_key
 from gym_agents.errors import ConfigError, StoreError
@@ -49,6 +49,10 @@ class EvalConfig:
     split: str | None = "test"
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     max_retries: int = 2
+    # Model spec for LLM agents: hf:PATH, openai:MODEL[@BASE_URL] or scripted:FILE.
+    model: str | None = None
+    # SamplingParams fields (temperature, top_p, max_tokens, stop, seed) for LLM agents.
+    sampling: dict[str, Any] = field(default_factory=dict)
 
     def validate(self) -> None:
         if not self.env_ids:
@@ -63,7 +67,16 @@ class EvalConfig:
             raise ConfigError(f"max_retries must be >= 0, got {self.max_retries}")
         for env_id in self.env_ids:
             spec(env_id)  # unknown ids fail before any work starts
-        make_agent(self.agent, **self.agent_kwargs)
+        if needs_llm(self.agent) and not self.model:
+            raise ConfigError(f"model: the {self.agent} agent needs --model SPEC "
+                              "(hf:PATH, openai:MODEL[@BASE_URL] or scripted:FILE)")
+        make_agent(self.agent, **self.full_agent_kwargs())
+
+    def full_agent_kwargs(self) -> dict[str, Any]:
+        """Agent kwargs plus the model and sampling for LLM agents (the model loads lazily)."""
+        if not needs_llm(self.agent):
+            return dict(self.agent_kwargs)
+        return {"llm": self.model, "sampling": self.sampling, **self.agent_kwargs}
 
 
 @dataclass(frozen=True)
@@ -150,6 +163,11 @@ async def run_eval(
 ) -> dict[str, Any]:
     """Run the evaluation; return the summary (also written to summary.json)."""
     config.validate()
+    if config.model and needs_llm(config.agent):
+        from gym_agents.llm import shared_llm
+
+        # Load the weights once, before any episode, so a bad model fails the run at once.
+        await asyncio.to_thread(shared_llm, config.model)
     out, store, done = prepare_out_dir(config)
     jobs = [job for job in plan_jobs(config) if job.key not in done]
     if on_start is not None:
@@ -160,7 +178,7 @@ async def run_eval(
 
     async def worker() -> None:
         envs = _WorkerEnvs(config)
-        agent = make_agent(config.agent, **config.agent_kwargs)
+        agent = make_agent(config.agent, **config.full_agent_kwargs())
         try:
             while True:
                 try:
@@ -170,7 +188,9 @@ async def run_eval(
                 episode = await run_episode_with_retries(
                     envs.factory(job.env_id), agent, max_retries=config.max_retries,
                     env_id=job.env_id, seed=job.seed, sample_index=job.sample_index,
-                    config={"agent_kwargs": config.agent_kwargs, "split": config.split},
+                    model=config.model,
+                    config={"agent_kwargs": config.agent_kwargs, "split": config.split,
+                            "sampling": config.sampling},
                 )
                 store.append(episode)
                 if on_episode is not None:
@@ -219,6 +239,33 @@ def summarize_env(episodes: list[Episode]) -> dict[str, Any]:
         "mean_turns": sum(ep.num_turns for ep in scored) / n if n else None,
         "truncated": sum(ep.status == "truncated" for ep in scored),
         "infra_errors": len(episodes) - n,
+        **token_usage(scored),
+    }
+
+
+def token_usage(episodes: list[Episode]) -> dict[str, Any]:
+    """Model tokens per episode and seconds per agent decision (None without an LLM)."""
+    prompt = completion = 0
+    llm_turns = 0
+    seconds = [t.agent_seconds for ep in episodes for t in ep.turns]
+    for ep in episodes:
+        for turn in ep.turns:
+            llm = turn.info.get("llm") if isinstance(turn.info, dict) else None
+            if llm:
+                prompt += int(llm.get("prompt_tokens") or 0)
+                completion += int(llm.get("completion_tokens") or 0)
+            elif turn.token_ids is not None:
+                prompt += len(turn.prompt_token_ids or ())
+                completion += len(turn.token_ids)
+            else:
+                continue
+            llm_turns += 1
+    n = len(episodes)
+    return {
+        "prompt_tokens": prompt if llm_turns else None,
+        "completion_tokens": completion if llm_turns else None,
+        "mean_tokens_per_episode": (prompt + completion) / n if llm_turns and n else None,
+        "mean_turn_seconds": sum(seconds) / len(seconds) if seconds else None,
     }
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import gym_agents
 from gym_agents.agents import Agent, AgentQuit
+from gym_agents.core import Observation
 from gym_agents.env import Env
 from gym_agents.episode import Episode, Turn
 
@@ -58,8 +59,16 @@ async def _play(env, agent, episode, *, seed, sample_index, options, max_turns) 
         t0 = time.perf_counter()
         decision = await agent.act(obs, info)
         t1 = time.perf_counter()
-        obs, reward, terminated, truncated, info = await env.step_async(decision.action)
+        if decision.invalid is not None:
+            # Unparseable model output: the env never sees it; the agent is told the format.
+            obs = Observation(decision.invalid, tools=obs.tools, metadata=obs.metadata)
+            reward, terminated, truncated = 0.0, False, False
+            info = {"invalid_action": True, "parse_error": True}
+        else:
+            obs, reward, terminated, truncated, info = await env.step_async(decision.action)
         t2 = time.perf_counter()
+        if decision.info:
+            info = {**decision.info, **info}
         episode.turns.append(Turn(
             index=index, action=decision.action, observation=obs, reward=float(reward),
             terminated=bool(terminated), truncated=bool(truncated), info=info,

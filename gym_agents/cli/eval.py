@@ -21,6 +21,11 @@ examples:
   gym-agents eval --env textworld/cooking-v0 --env textworld/coin_collector-v0 \\
       --agent random --episodes 50 --concurrency 8 --out runs/random
   gym-agents eval --env toy/Relay-v0 --agent oracle --agent-arg delay=0.1 --concurrency 16
+  gym-agents model make-tiny models/tiny
+  gym-agents eval --env textworld/simple-v0 --agent react --model hf:models/tiny \\
+      --temperature 0.7 --max-tokens 64 --agent-arg context=sliding_window --agent-arg window=4
+  gym-agents eval --env toy/GuessNumber-v0 --agent tool_calling \\
+      --model openai:MODEL@http://127.0.0.1:8000/v1
   gym-agents eval --out runs/random --resume ...   # finish a killed or interrupted run
 
 Episodes are appended to OUT/episodes.jsonl as each ends; OUT/summary.json
@@ -35,7 +40,20 @@ def add_parser(subparsers) -> None:
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--env", dest="env_ids", action="append", required=True, metavar="ID",
                    help="env id to evaluate on (repeat for several)")
-    p.add_argument("--agent", default="oracle", help="oracle, random or human (default: oracle)")
+    p.add_argument("--agent", default="oracle",
+                   help="oracle, random, human, react or tool_calling (default: oracle)")
+    p.add_argument("--model", default=None, metavar="SPEC",
+                   help="model for react/tool_calling: hf:PATH, openai:MODEL[@BASE_URL] "
+                        "or scripted:FILE")
+    p.add_argument("--temperature", type=float, default=None,
+                   help="sampling temperature, 0 = greedy (default: 1.0)")
+    p.add_argument("--top-p", type=float, default=None, help="nucleus sampling (default: 1.0)")
+    p.add_argument("--max-tokens", type=int, default=None,
+                   help="most tokens per model reply (default: 256)")
+    p.add_argument("--stop", action="append", default=None, metavar="TEXT",
+                   help="stop string for model replies (repeat for several)")
+    p.add_argument("--sampling-seed", type=int, default=None,
+                   help="base seed of model sampling; each episode and turn derives its own")
     p.add_argument("--agent-arg", action="append", default=[], metavar="KEY=VALUE",
                    help="agent argument, e.g. delay=0.1 (JSON values)")
     p.add_argument("--env-arg", action="append", default=[], metavar="KEY=VALUE",
@@ -80,7 +98,7 @@ def eval_command(args: argparse.Namespace) -> int:
         episodes=args.episodes, samples=args.samples, concurrency=args.concurrency, seed=args.seed,
         out=args.out or time.strftime("runs/eval-%Y%m%d-%H%M%S"), resume=args.resume,
         split=None if args.split.lower() == "none" else args.split,
-        max_retries=args.max_retries,
+        max_retries=args.max_retries, model=args.model, sampling=sampling_from_args(args),
     )
     console = Console(stderr=True)
     summary = asyncio.run(_run_with_progress(config, console, quiet=args.quiet))
@@ -89,6 +107,12 @@ def eval_command(args: argparse.Namespace) -> int:
     print_summary(summary, out_console)
     console.print(f"episodes: {config.out}/{EPISODES_FILE}   summary: {config.out}/{SUMMARY_FILE}")
     return 0
+
+
+def sampling_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    given = {"temperature": args.temperature, "top_p": args.top_p,
+             "max_tokens": args.max_tokens, "stop": args.stop, "seed": args.sampling_seed}
+    return {k: v for k, v in given.items() if v is not None}
 
 
 async def _run_with_progress(config: EvalConfig, console: Console, quiet: bool):
@@ -117,15 +141,18 @@ async def _run_with_progress(config: EvalConfig, console: Console, quiet: bool):
 def print_summary(summary: dict[str, Any], console: Console) -> None:
     table = Table(title="Evaluation")
     for column in ("env", "success", "95% CI", "mean reward", "mean turns", "episodes",
-                   "infra errors"):
+                   "infra errors", "tokens/ep", "s/turn"):
         table.add_column(column, justify="left" if column == "env" else "right",
                          no_wrap=column == "env")
     for env_id, s in summary["envs"].items():
         if not s["episodes"]:
-            table.add_row(env_id, "-", "-", "-", "-", "0", str(s["infra_errors"]))
+            table.add_row(env_id, "-", "-", "-", "-", "0", str(s["infra_errors"]), "-", "-")
             continue
         low, high = s["success_ci95"]
+        tokens = s.get("mean_tokens_per_episode")
+        seconds = s.get("mean_turn_seconds")
         table.add_row(env_id, f"{s['success_rate']:.1%}", f"[{low:.2f}, {high:.2f}]",
                       f"{s['mean_reward']:.3f}", f"{s['mean_turns']:.1f}", str(s["episodes"]),
-                      str(s["infra_errors"]))
+                      str(s["infra_errors"]), "-" if tokens is None else f"{tokens:,.0f}",
+                      "-" if seconds is None else f"{seconds:.3f}")
     console.print(table)

@@ -19,6 +19,8 @@ COMMANDS = {
     "info": "gym_agents.cli.envs",
     "play": "gym_agents.cli.play",
     "eval": "gym_agents.cli.eval",
+    "serve": "gym_agents.cli.serve",
+    "model": "gym_agents.cli.model",
     "textworld": "gym_agents.environments.textworld.cli",
 }
 
@@ -28,6 +30,9 @@ examples:
   gym-agents info textworld/cooking-v0
   gym-agents play toy/Relay-v0
   gym-agents eval --env textworld/simple-v0 --agent oracle --episodes 20 --out runs/oracle
+  gym-agents model make-tiny models/tiny
+  gym-agents eval --env textworld/simple-v0 --agent react --model hf:models/tiny
+  gym-agents serve --model hf:models/tiny --port 8000
 """
 
 
