@@ -6,8 +6,8 @@ choice its sampled `token_ids`; with `logprobs: true`, each sampled token's
 logprob. Streaming is not supported (a 400 says so).
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: FastAPI reads the handlers'
+# annotations as objects (a string "Request" would become a query parameter).
 import time
 import uuid
 from typing import Any
@@ -18,6 +18,7 @@ from gym_agents.llm.base import LLM, SamplingParams, tool_call_to_openai
 
 def create_app(llm: LLM, model_name: str):
     fastapi = require("fastapi", "serve", "gym-agents serve")
+    from fastapi import Request
     from fastapi.responses import JSONResponse
 
     app = fastapi.FastAPI(title="gym-agents model server")
@@ -33,7 +34,7 @@ def create_app(llm: LLM, model_name: str):
                                             "created": created, "owned_by": "gym-agents"}]}
 
     @app.post("/v1/chat/completions")
-    async def chat_completions(request: fastapi.Request):
+    async def chat_completions(request: Request):
         try:
             body = await request.json()
         except ValueError:
