@@ -109,7 +109,8 @@ class SandboxPool:
         with self._lock:
             self._closed = True
             idle, self._idle = list(self._idle), deque()
-        self._workers.shutdown(wait=True, cancel_futures=True)
+        # Not cancel_futures: queued work includes closing released sandboxes.
+        self._workers.shutdown(wait=True)
         for sb in idle + list(self._idle):  # and any that finished starting meanwhile
             sb.close()
 
@@ -136,6 +137,10 @@ class SandboxPool:
             self._submit(self._start_one)
 
     def _start_one(self) -> None:
+        if self._closed:  # queued before close(): not needed any more
+            with self._lock:
+                self._starting -= 1
+            return
         try:
             sb = self._new()
         except Exception as exc:  # the next acquire() starts one itself and raises

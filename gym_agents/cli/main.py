@@ -21,6 +21,7 @@ COMMANDS = {
     "eval": "gym_agents.cli.eval",
     "serve": "gym_agents.cli.serve",
     "model": "gym_agents.cli.model",
+    "sandbox": "gym_agents.cli.sandbox",
     "textworld": "gym_agents.environments.textworld.cli",
 }
 
