@@ -80,7 +80,8 @@ class LLMAgent:
               sample_index: int = 0) -> None:
         self.env = env
         self.tools = self.episode_tools(env, obs)
-        system = self.system_prompt or self.default_system_prompt(env, obs)
+        default = self.default_system_prompt(env, obs)  # also sets up what parse() needs
+        system = self.system_prompt or default
         messages = [{"role": "system", "content": system}, *self.observation_messages(obs, True)]
         self.segments = [self._segment(messages, self._encode(messages))]
         self.turn, self.invalid_streak = 0, 0

@@ -86,3 +86,29 @@ def test_model_spec_strings_load_lazily_and_bad_ones_fail_early(tmp_path):
     agent = make_agent("react", llm=f"scripted:{replies}")
     episode = play("toy/Relay-v0", agent)
     assert episode.status == "ok" and {t.action for t in episode.turns} == {"red"}
+
+
+def test_sampling_seeds_are_per_episode_sample_and_turn():
+    agent = make_agent("react", llm=relay_solver(), sampling={"seed": 3})
+    env = gym_agents.make("toy/Relay-v0")
+    obs, info = env.reset(seed=0)
+
+    def seeds(seed, sample):
+        agent.reset(env, obs, info, seed=seed, sample_index=sample)
+        out = []
+        for turn in range(3):
+            agent.turn = turn
+            out.append(agent._turn_seed())
+        return out
+
+    assert seeds(0, 0) == seeds(0, 0)
+    assert len(set(seeds(0, 0))) == 3
+    assert seeds(0, 1) != seeds(0, 0) and seeds(1, 0) != seeds(0, 0)
+
+
+def test_a_custom_system_prompt_replaces_the_default_and_parsing_still_reports_format():
+    agent = make_agent("react", llm=ScriptedLLM(["nothing", "Action: red"]),
+                       system_prompt="Be brief.")
+    episode = play("toy/Relay-v0", agent)
+    assert episode.turns[0].messages[0] == {"role": "system", "content": "Be brief."}
+    assert "Reply in this format" in episode.turns[0].observation.text
