@@ -21,7 +21,10 @@ from pathlib import Path
 from gym_agents.sandboxes.errors import SandboxError
 
 HEADER = struct.Struct(">I")
-SERVER_SOURCE = (Path(__file__).with_name("session_server.py")).read_text()
+SERVER_SOURCE = (Path(__file__).with_name("session_server.py")).read_bytes()
+# The server's source goes over stdin, not on the command line, where every
+# `ps` in the sandbox would show all of it.
+BOOTSTRAP = f"import sys; exec(sys.stdin.buffer.read({len(SERVER_SOURCE)}))"
 # Errors the server reports that mean the same on the host (a missing file...).
 _PASSTHROUGH = {"FileNotFoundError", "IsADirectoryError", "NotADirectoryError",
                 "PermissionError", "FileExistsError"}
@@ -30,7 +33,7 @@ _PASSTHROUGH = {"FileNotFoundError", "IsADirectoryError", "NotADirectoryError",
 def server_argv(python: str, workdir: str, *, memory: int = 0, nproc: int = 0,
                 kill_strangers: bool = False) -> list[str]:
     """The command line that starts the session server with a given Python."""
-    argv = [python, "-u", "-c", SERVER_SOURCE, "--workdir", workdir]
+    argv = [python, "-u", "-c", BOOTSTRAP, "--workdir", workdir]
     if memory:
         argv += ["--memory", str(memory)]
     if nproc:
@@ -111,6 +114,11 @@ class SessionClient:
         self.channel = channel
         self.name = name
         self.broken = False
+        try:
+            channel.send(SERVER_SOURCE)  # what BOOTSTRAP reads
+        except ChannelClosed as exc:
+            self.broken = True
+            raise SandboxError(f"the {name} did not start: {exc}") from exc
 
     def call(self, request: dict, *payload: bytes, timeout: float) -> tuple[dict, list[bytes]]:
         header = json.dumps(dict(request, sizes=[len(p) for p in payload])).encode()

@@ -37,6 +37,8 @@ HEADER = struct.Struct(">I")
 # After a command exits, how long to keep reading output that its background
 # children still write to the inherited pipes before returning.
 DRAIN_GRACE_S = 0.05
+# Where there is no pidfd (gVisor), how often to check whether a command exited.
+POLL_S = 0.002
 
 
 def read_exact(stream, n):
@@ -145,17 +147,27 @@ class Server:
         for index, pipe in enumerate((proc.stdout, proc.stderr)):
             os.set_blocking(pipe.fileno(), False)
             sel.register(pipe, selectors.EVENT_READ, index)
-        pidfd = os.pidfd_open(proc.pid)
-        sel.register(pidfd, selectors.EVENT_READ, "exit")
-        exited_at, timed_out = None, False
-        while sel.get_map():
+        try:
+            pidfd = os.pidfd_open(proc.pid)
+            sel.register(pidfd, selectors.EVENT_READ, "exit")
+        except OSError:  # gVisor has no pidfd_open: poll for the exit instead
+            pidfd = None
+        pipes_open, exited_at, timed_out = 2, None, False
+        while True:
             now = time.monotonic()
+            if exited_at is None and pidfd is None and proc.poll() is not None:
+                exited_at = now
             if exited_at is None and now >= deadline:
                 timed_out = True
                 break
-            if exited_at is not None and now - exited_at >= DRAIN_GRACE_S:
+            if exited_at is not None and (not pipes_open or now - exited_at >= DRAIN_GRACE_S):
                 break
             wait = deadline - now if exited_at is None else DRAIN_GRACE_S - (now - exited_at)
+            if pidfd is None and exited_at is None:
+                wait = min(wait, POLL_S)
+            if not sel.get_map():
+                time.sleep(max(wait, 0))
+                continue
             for key, _ in sel.select(max(wait, 0)):
                 if key.data == "exit":
                     sel.unregister(pidfd)
@@ -164,12 +176,14 @@ class Server:
                 chunk = os.read(key.fd, 65536)
                 if not chunk:
                     sel.unregister(key.fileobj)
+                    pipes_open -= 1
                     continue
                 keep = max(0, limit - len(outputs[key.data]))
                 outputs[key.data] += chunk[:keep]
                 dropped[key.data] += len(chunk) - min(keep, len(chunk))
         sel.close()
-        os.close(pidfd)
+        if pidfd is not None:
+            os.close(pidfd)
         proc.stdout.close()
         proc.stderr.close()
         return [bytes(o) for o in outputs], dropped, timed_out
