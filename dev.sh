@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up gym-agents in ./.venv (idempotent), then run the demo or the tests.
 #   bash dev.sh demo   # oracle and random agents on a TextWorld suite, prints the tables
-#   bash dev.sh test   # the whole test suite (everything but GPU tests)
+#   bash dev.sh test   # the whole test suite (everything but GPU tests; starts dockerd if needed)
 set -euo pipefail
 cd "$(dirname "$0")"
 job="${1:-demo}"; shift || true
@@ -53,5 +53,7 @@ case "$job" in
         --concurrency 4 --split test --out "$out/$agent" "$@"
     done ;;
   test)
+    # Docker Engine, bubblewrap and the base image for the sandbox tests (root installs them).
+    bash sandboxes/setup_engine.sh
     .venv/bin/python -m pytest -m "not gpu" "$@" ;;
 esac

@@ -71,8 +71,8 @@ def _docker() -> list[Check]:
         checks.append(Check(f"image {images.tag(name)}", present,
                             "present" if present else "not built",
                             f"gym-agents sandbox build {name}", required=name == "base"))
-    leftovers = [c.name for c in client.containers.list(all=True, filters={"label": reaper.LABEL})
-                 if not reaper.owner_alive(c.labels)]
+    leftovers = [name for name, labels in reaper.labelled(client)
+                 if not reaper.owner_alive(labels)]
     checks.append(Check("leftover containers", not leftovers,
                         f"{len(leftovers)} from runs that are gone" if leftovers else "none",
                         "gym-agents sandbox reap", required=False))

@@ -49,6 +49,16 @@ def owner_alive(labels: dict[str, str]) -> bool:
     return process_start_time(pid) == labels.get(OWNER_START)
 
 
+def labelled(client) -> list[tuple[str, dict[str, str]]]:
+    """(name, labels) of every gym-agents container, running or not.
+
+    The low-level list: the high-level one inspects each container and fails
+    on any that is auto-removed meanwhile.
+    """
+    return [(c["Names"][0].lstrip("/"), c.get("Labels") or {})
+            for c in client.api.containers(all=True, filters={"label": LABEL})]
+
+
 def reap(client=None, *, everything: bool = False) -> list[str]:
     """Remove gym-agents containers whose owner is gone (all of them with `everything`).
 
@@ -60,16 +70,16 @@ def reap(client=None, *, everything: bool = False) -> list[str]:
 
     client = client or docker_client()
     removed = []
-    for container in client.containers.list(all=True, filters={"label": LABEL}):
-        if everything or not owner_alive(container.labels):
+    for name, labels in labelled(client):
+        if everything or not owner_alive(labels):
             try:
-                container.remove(force=True)
+                client.api.remove_container(name, force=True)
             except docker.errors.NotFound:
                 continue  # removed meanwhile (auto-remove, another reaper)
             except docker.errors.APIError as exc:
                 if exc.status_code != 409:  # 409: removal already in progress
                     raise
-            removed.append(container.name)
+            removed.append(name)
     return removed
 
 

@@ -27,7 +27,7 @@ def client():
 
 
 def ours(client) -> set[str]:
-    return {c.name for c in client.containers.list(all=True, filters={"label": reaper.LABEL})}
+    return {name for name, _ in reaper.labelled(client)}
 
 
 def wait_until(predicate, timeout: float = 15.0) -> bool:
