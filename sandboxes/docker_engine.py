@@ -38,18 +38,26 @@ _FRAME = struct.Struct(">BxxxI")  # docker's multiplexed stream: kind (1 out, 2 
 # tmpfs that hides what the image put there, so we copy it in at start.
 _workdir_seeds: dict[str, bytes | None] = {}
 _seeds_lock = threading.Lock()
+_client = None
+_client_lock = threading.Lock()
 
 
 def docker_client():
-    """A client for the local Docker Engine, or a SandboxError that says how to get one."""
+    """This process's client for the local Docker Engine, or a SandboxError saying how to fix it."""
+    global _client
     docker = require("docker", "docker", "the docker sandbox backend")
-    try:
-        client = docker.from_env(timeout=120)
-        client.ping()
-    except docker.errors.DockerException as exc:
-        raise SandboxError(f"the Docker Engine is not reachable ({exc}); start it "
-                           f"(`dockerd &` or `systemctl start docker`), or {DOCTOR}") from exc
-    return client
+    with _client_lock:
+        if _client is None:
+            try:
+                # Pools talk to the daemon from several threads: room for them all.
+                client = docker.from_env(timeout=120, max_pool_size=32)
+                client.ping()
+            except docker.errors.DockerException as exc:
+                raise SandboxError(
+                    f"the Docker Engine is not reachable ({exc}); start it (`dockerd &` or "
+                    f"`systemctl start docker`), or {DOCTOR}") from exc
+            _client = client
+        return _client
 
 
 class AttachChannel(Channel):
@@ -125,8 +133,13 @@ class DockerSandbox(Sandbox):
         reaper.reap_once(self.client)
         self.name = f"gym-agents-{uuid.uuid4().hex[:12]}"
         self.container = None
+        self._main_channel: AttachChannel | None = None
         try:
-            self.container = self._create(labels)
+            self._create(labels)
+            self._start()
+            seed = self._workdir_seed()
+            if seed:
+                self._call({"op": "unpack", "path": "."}, seed)
         except self._docker.errors.ImageNotFound as exc:
             self.close()
             raise SandboxError(f"no image {self.image!r}: build it with `gym-agents sandbox "
@@ -134,12 +147,11 @@ class DockerSandbox(Sandbox):
         except self._docker.errors.APIError as exc:
             self.close()
             raise SandboxError(f"docker could not start the sandbox: {exc}") from exc
-        self._start()
-        seed = self._workdir_seed()
-        if seed:
-            self._call({"op": "unpack", "path": "."}, seed)
+        except BaseException:  # Ctrl-C or a failure half-way: leave nothing behind
+            self.close()
+            raise
 
-    def _create(self, labels: dict[str, str] | None):
+    def _create(self, labels: dict[str, str] | None) -> None:
         limits = self.limits
         tmpfs_owner = ""
         uid, _, gid = self.user.partition(":")
@@ -161,14 +173,13 @@ class DockerSandbox(Sandbox):
             environment={"HOME": self.workdir, "LANG": "C.UTF-8"},
             stdin_open=True, detach=False, tty=False, labels=reaper.owner_labels(labels),
             host_config=host_config)
-        container = self.client.containers.get(created["Id"])
+        self.container = container = self.client.containers.get(created["Id"])
         # Attach before start, as `docker run -i` does: nothing is lost, and
         # this first attach owns stdin (stdin_once), so its end is the server's EOF.
         sock = container.attach_socket(params={"stdin": 1, "stdout": 1, "stderr": 1,
                                                "stream": 1})
         self._main_channel = AttachChannel(sock)
         container.start()
-        return container
 
     def _workdir_seed(self) -> bytes | None:
         """What the image has in the workdir, as a tar, read once per image."""
