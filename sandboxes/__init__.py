@@ -5,6 +5,11 @@
     with sandboxes.open("docker", image="gym-agents/base", limits=limits) as sb:
         r = sb.exec("python3 -c 'print(6 * 7)'", timeout=10)   # r.stdout == '42\\n'
 
+An env that runs agent code keeps a `SandboxPool` and takes one sandbox per
+episode (`pool.acquire()` in `reset`, `pool.release(sb)` in `close` or the next
+`reset`). A dead or unanswering sandbox raises `SandboxError`, an
+`EnvInfraError`: rollouts mark that episode `infra_error` and retry it.
+
 Importing this package loads no backend: the docker SDK is imported when a
 docker sandbox is opened.
 """

@@ -8,8 +8,12 @@ daemon removes the container; labels let `reap()` catch anything else.
 
 Defaults: no network, memory (no swap), CPU and pids limits in the cgroup, a
 non-root user, every capability dropped, `no-new-privileges`, a read-only
-root with the workdir and /tmp as size-limited tmpfs, and an init (tini) as
-PID 1. `runtime="runsc"` runs it under gVisor where the daemon has it.
+root with the workdir and /tmp as tmpfs of `limits.disk` bytes each (what is
+written there counts towards the memory limit too; the image's own workdir
+content is copied in at start), and an init (tini) as PID 1.
+`exec(..., user="root")` opens a second session as that user with `docker
+exec`. `runtime="runsc"` runs the container under gVisor where the daemon
+has it registered (Debian 12's runsc is too old for bookworm's coreutils).
 """
 
 from __future__ import annotations
