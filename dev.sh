@@ -15,6 +15,9 @@ PY="${PYTHON:-python3}"
 need_apt=()
 "$PY" -c 'import ensurepip, venv' 2>/dev/null || need_apt+=(python3-venv)
 command -v gcc >/dev/null || need_apt+=(build-essential python3-dev)
+# cmake builds fast-downward (ALFWorld's planner); Java runs ScienceWorld's simulator.
+command -v cmake >/dev/null || need_apt+=(cmake)
+command -v java >/dev/null || need_apt+=(default-jre-headless)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo ">> apt-get install ${need_apt[*]}"
@@ -35,7 +38,8 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
   # torch first and pinned, so pip takes the CPU build (a bare requirement pulls GBs of CUDA).
   .venv/bin/python -m pip install -q "torch==2.13.0"
-  .venv/bin/python -m pip install -q -e '.[dev]'
+  # fast-downward-textworld's build runs `python build.py`: let that be this venv's python.
+  PATH="$PWD/.venv/bin:$PATH" .venv/bin/python -m pip install -q -e '.[dev]'
   touch "$stamp"
 fi
 

@@ -23,6 +23,7 @@ COMMANDS = {
     "model": "gym_agents.cli.model",
     "sandbox": "gym_agents.cli.sandbox",
     "textworld": "gym_agents.environments.textworld.cli",
+    "alfworld": "gym_agents.environments.alfworld.cli",
 }
 
 EPILOG = """\
