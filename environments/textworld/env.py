@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import threading
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -31,6 +32,11 @@ REWARD_MODES = ("dense", "sparse")
 # not know; TextWorld tracks the score itself, so the warning is only noise.
 warnings.filterwarnings("ignore", message=r"Game '.*' is not fully supported")
 TOOL_NAME = "command"
+
+# TextWorld's `Game.load` parses with a shared tatsu parser that is not
+# thread-safe: concurrent loads fail at random ("pop from empty list").
+# Steps are safe, so only loading is serialised.
+_LOAD_LOCK = threading.Lock()
 
 
 def normalize_command(command: str) -> str:
@@ -170,10 +176,11 @@ class TextWorldEnv(Env):
     # -- engine ----------------------------------------------------------------
 
     def _load(self, game_file: str) -> None:
-        if self._engine is None:
-            self._engine = self._textworld.start(game_file, engine_infos())
-        elif game_file != self._game_file:
-            self._engine.load(game_file)
+        with _LOAD_LOCK:
+            if self._engine is None:
+                self._engine = self._textworld.start(game_file, engine_infos())
+            elif game_file != self._game_file:
+                self._engine.load(game_file)
         self._game_file = game_file
 
     def _set_state(self, state: Any) -> None:
