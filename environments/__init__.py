@@ -9,9 +9,11 @@ if __name__ != "gym_agents.environments":
 def register_envs() -> None:
     """Register every built-in family (cheap: entry points are strings)."""
     from gym_agents.environments.alfworld.registration import register_alfworld_envs
+    from gym_agents.environments.scienceworld.registration import register_scienceworld_envs
     from gym_agents.environments.textworld.registration import register_textworld_envs
     from gym_agents.environments.toy import register_toy_envs
 
     register_toy_envs()
     register_textworld_envs()
     register_alfworld_envs()
+    register_scienceworld_envs()
