@@ -22,8 +22,11 @@ TASKS = (
     "test-conductivity-of-unknown-substances", "use-thermometer",
 )
 MAX_EPISODE_STEPS = 100
-# Tasks whose gold paths run past 100 actions (growing plants, crossing them, many slopes).
-LONG_TASKS = {"grow-fruit": 200, "grow-plant": 200, "inclined-plane-friction-unnamed-surfaces": 300,
+# Tasks whose gold paths run past 100 actions (growing plants, crossing them, timing
+# blocks down slopes: the friction tasks wait on the block many times).
+LONG_TASKS = {"grow-fruit": 200, "grow-plant": 200, "inclined-plane-determine-angle": 300,
+              "inclined-plane-friction-named-surfaces": 300,
+              "inclined-plane-friction-unnamed-surfaces": 300,
               "mendelian-genetics-known-plant": 300, "mendelian-genetics-unknown-plant": 300}
 
 

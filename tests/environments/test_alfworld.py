@@ -11,6 +11,7 @@ import asyncio
 import json
 import random
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -292,3 +293,52 @@ def test_cli_generate_reports_cached_games(train_games, capsys):
     assert code == 0
     out = capsys.readouterr().out
     assert "pick_two_obj_and_place" in out and "ALFWORLD_DATA=" in out
+
+
+# -- slow: eval over the unseen split, alfworld's own batch env -------------------------
+
+
+SLOW_SEEDS = 12  # two games of each task type
+
+
+@pytest.fixture(scope="module")
+def unseen_games(shared_cache):
+    pregenerate([("valid_unseen", *generate.game_key("all", s)) for s in range(SLOW_SEEDS)])
+    return shared_cache
+
+
+@pytest.mark.slow
+def test_eval_oracle_wins_every_unseen_game_and_random_rarely(unseen_games, tmp_path):
+    rates = {}
+    for agent in ("oracle", "random"):
+        out = tmp_path / agent
+        assert cli_main(["eval", "--env", "alfworld/all-v0", "--agent", agent, "--episodes",
+                         str(SLOW_SEEDS), "--concurrency", "2", "--out", str(out),
+                         "--quiet"]) == 0
+        rates[agent] = json.loads((out / "summary.json").read_text())["envs"]["alfworld/all-v0"]
+    assert rates["oracle"]["success_rate"] == 1.0 and rates["oracle"]["infra_errors"] == 0
+    assert rates["random"]["success_rate"] <= 0.25
+
+
+@pytest.mark.slow
+def test_alfworlds_batch_env_wins_with_our_walkthroughs(unseen_games):
+    """The textworld.gym env `AlfredTWEnv.init_env` builds plays our games to a win."""
+    tw_env = generate.import_alfworld("alfworld.agents.environment.alfred_tw_env")
+    folder = unseen_games / "alfworld" / "json_2.1.1" / "valid_unseen"
+    config = {"env": {"goal_desc_human_anns_prob": 0, "task_types": [1, 2, 3, 4, 5, 6],
+                      "domain_randomization": False, "expert_type": "handcoded"},
+              "dataset": {"eval_ood_data_path": str(folder), "num_eval_games": -1},
+              "general": {"training_method": "dqn"},
+              "rl": {"training": {"max_nb_steps_per_episode": 50}}}
+    loader = tw_env.AlfredTWEnv(config, train_eval="eval_out_of_distribution")
+    assert len(loader.game_files) >= SLOW_SEEDS
+    env = loader.init_env(batch_size=1)
+    try:
+        for _ in range(6):
+            _, infos = env.reset()
+            game = json.loads(Path(infos["extra.gamefile"][0]).read_text())
+            for command in game["walkthrough"]:
+                _, _, dones, infos = env.step([command])
+            assert infos["won"][0] and dones[0]
+    finally:
+        env.close()
