@@ -103,7 +103,7 @@ def eval_command(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     summary = asyncio.run(_run_with_progress(config, console, quiet=args.quiet))
     # Wide enough for the table when output goes to a file or CI log.
-    out_console = Console() if Console().is_terminal else Console(width=120)
+    out_console = Console() if Console().is_terminal else Console(width=160)
     print_summary(summary, out_console)
     console.print(f"episodes: {config.out}/{EPISODES_FILE}   summary: {config.out}/{SUMMARY_FILE}")
     return 0
