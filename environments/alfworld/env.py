@@ -13,6 +13,10 @@ Games come from one of two places:
 - official data: with `ALFWORLD_DATA` set (or `data_dir=`), the solvable games
   under `json_2.1.1/<split>` are listed the way `AlfredTWEnv` lists them, and
   `reset(seed=k)` plays the k-th.
+
+textworld's PDDL parser and fast-downward's translator keep module-level state,
+so the engines of one process take turns (`generate.ENGINE_LOCK`): threads
+are safe but do not run ALFWorld faster; use processes for that.
 """
 
 from __future__ import annotations

@@ -231,10 +231,11 @@ class TaskSpec:
     toggle_target: str = ""
 
 
-def placeable_types() -> set[str]:
+@cache
+def placeable_types() -> frozenset[str]:
     constants = package().constants
-    return {o for objs in constants.VAL_RECEPTACLE_OBJECTS.values() for o in objs
-            if not o.endswith("Sliced")}
+    return frozenset(o for objs in constants.VAL_RECEPTACLE_OBJECTS.values() for o in objs
+                     if not o.endswith("Sliced"))
 
 
 def holders_of(otype: str) -> set[str]:

@@ -30,7 +30,6 @@ TOOL_NAME = "command"
 UNKNOWN_ACTION = "No known action matches that input."
 # The simulator's own step cap; ours is the TimeLimit wrapper, so this only guards runaways.
 SIMULATOR_STEP_LIMIT = 100_000
-_GOLD: dict[tuple[str, int, str], tuple[str, ...]] = {}
 
 
 @contextlib.contextmanager
@@ -89,15 +88,11 @@ class ScienceWorldEnv(Env):
             raise ConfigError(f"seed must be below {len(variations)}, the number of "
                               f"{self.split} variations of {self.task}")
         variation = variations[seed]
-        key = (self.task, variation, self.simplifications)
         with _engine_errors(f"loading {self.task} variation {variation}"):
-            # Making the gold path replays the task inside the simulator (seconds for
-            # the genetics tasks), so each variation's is made once per process.
-            cached = _GOLD.get(key)
-            sim.load(self.task, variation, self.simplifications, generateGoldPath=cached is None)
-            if cached is None:
-                cached = _GOLD[key] = tuple(sim.get_gold_action_sequence())
-            self._gold = list(cached)
+            # Always with the gold path: making it draws from the simulator's random
+            # state, so a task loaded without it can differ (the genetics tasks do).
+            sim.load(self.task, variation, self.simplifications, generateGoldPath=True)
+            self._gold = list(sim.get_gold_action_sequence())
             text, info = sim.reset()
         self._seed, self._variation = seed, variation
         self._gold_pos, self._on_gold, self._started = 0, True, True
