@@ -22,6 +22,8 @@ COMMANDS = {
     "serve": "gym_agents.cli.serve",
     "model": "gym_agents.cli.model",
     "sandbox": "gym_agents.cli.sandbox",
+    "view": "gym_agents.cli.view",
+    "report": "gym_agents.cli.view",
     "textworld": "gym_agents.environments.textworld.cli",
     "alfworld": "gym_agents.environments.alfworld.cli",
 }
@@ -35,6 +37,8 @@ examples:
   gym-agents model make-tiny models/tiny
   gym-agents eval --env textworld/simple-v0 --agent react --model hf:models/tiny
   gym-agents serve --model hf:models/tiny --port 8000
+  gym-agents view runs/oracle runs/random
+  gym-agents report runs/oracle --out report.html
 """
 
 
