@@ -17,7 +17,7 @@ function el(tag, attrs, ...children) {
     if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
     else node.setAttribute(k, v === true ? "" : v);
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c === null || c === undefined || c === false) continue;
     node.append(c instanceof Node ? c : String(c));
   }
@@ -405,6 +405,12 @@ function renderInfoBlock(key, value) {
   }
   if (/test/i.test(key) && value && typeof value === "object") return el("div", {}, label, testResults(value));
   if (typeof value === "string") return el("div", { class: /summary/i.test(key) ? "summary-text" : "" }, label, el("pre", {}, value));
+  const flat = value && typeof value === "object" && !Array.isArray(value) &&
+    Object.values(value).every((v) => v === null || typeof v !== "object");
+  if (flat && Object.keys(value).length <= 10) {  // e.g. llm usage: one line of chips
+    return el("div", { class: "chips" }, el("span", { class: "label" }, key),
+      Object.entries(value).map(([k, v]) => el("span", { class: "key-value" }, el("b", {}, k), " ", fmt(v))));
+  }
   const text = JSON.stringify(value, null, 2);
   return text.length < 600 ? el("div", {}, label, json(value)) : details(key, json(value));
 }
@@ -516,6 +522,10 @@ function lineChart(title, series) {
   chart.append(svg("text", { x: L, y: H - 6, class: "tick" }, fmt(x0)),
                svg("text", { x: W - R, y: H - 6, class: "tick", "text-anchor": "end" }, fmt(x1)),
                svg("text", { x: (L + W - R) / 2, y: H - 6, class: "tick", "text-anchor": "middle" }, "step"));
+  // Legend for overlaid series (hidden while the hover readout takes its place).
+  const legend = svg("text", { x: W - R, y: 15, class: "legend", "text-anchor": "end" },
+    series.slice(1).map((s) => "● " + s.name).join("  "));
+  chart.append(legend);
   series.forEach((s, i) => {
     const cls = s.cls || "s" + i;
     if (s.band && s.band.length) {
@@ -543,8 +553,13 @@ function lineChart(title, series) {
     cursor.setAttribute("x1", sx(near[0])); cursor.setAttribute("x2", sx(near[0]));
     cursor.setAttribute("visibility", "visible");
     readout.textContent = `step ${fmt(near[0])}: ${fmt(near[1], 4)}`;
+    legend.setAttribute("visibility", "hidden");
   });
-  chart.addEventListener("mouseleave", () => { cursor.setAttribute("visibility", "hidden"); readout.textContent = ""; });
+  chart.addEventListener("mouseleave", () => {
+    cursor.setAttribute("visibility", "hidden");
+    legend.setAttribute("visibility", "visible");
+    readout.textContent = "";
+  });
   return el("figure", { class: "chart-box" }, chart);
 }
 

@@ -1,0 +1,184 @@
+"""The viewer's index, API, comparison and report over real eval runs and a training run."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import threading
+import urllib.error
+import urllib.request
+
+import pytest
+
+from gym_agents.cli.main import main
+from gym_agents.viewer.index import build_index, discover_runs
+from gym_agents.viewer.server import make_server
+
+
+@pytest.fixture(scope="module")
+def server(eval_root, training_run):
+    runs = discover_runs([eval_root, training_run])
+    srv = make_server(runs, port=0)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}", {r.name.split("/")[-1]: i
+                                                         for i, r in enumerate(runs)}
+    srv.shutdown()
+    srv.server_close()
+
+
+def get(base: str, path: str):
+    with urllib.request.urlopen(base + path, timeout=10) as res:
+        body = res.read()
+        return json.loads(body) if res.headers["Content-Type"] == "application/json" else body
+
+
+def get_error(base: str, path: str) -> tuple[int, str]:
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(base + path, timeout=10)
+    return info.value.code, info.value.read().decode()
+
+
+def lines(path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def test_runs_are_found_below_a_folder_with_config_and_summary(eval_root, training_run):
+    runs = {r.name: r for r in discover_runs([eval_root, training_run])}
+    root = eval_root.name
+    assert set(runs) == {f"{root}/oracle", f"{root}/random", f"{root}/react", "grpo"}
+    oracle = runs[f"{root}/oracle"]
+    assert oracle.kind == "eval" and oracle.config["eval"]["agent"] == "oracle"
+    assert oracle.summary["envs"]["toy/Relay-v0"]["success_rate"] == 1.0
+    grpo = runs["grpo"]
+    assert grpo.kind == "training" and grpo.config.startswith("algorithm: grpo")
+    assert grpo.episodes_file.name == "rollouts.jsonl"
+
+
+def test_index_is_cached_and_extended_when_the_file_grows(tmp_path, eval_root):
+    path = tmp_path / "episodes.jsonl"
+    shutil.copy(eval_root / "random" / "episodes.jsonl", path)
+    records = lines(path)
+    calls = []
+    first = build_index(path, progress=lambda done, total: calls.append(done))
+    assert len(first.rows) == len(records) == 8 and calls
+    assert [r[2] for r in first.rows] == [r["env_id"] for r in records]
+
+    calls.clear()  # unchanged file: the cached index answers without reading a line
+    again = build_index(path, progress=lambda done, total: calls.append(done))
+    assert again.rows == first.rows and calls == []
+
+    size = path.stat().st_size
+    with open(path, "a") as f:  # a live run appends: only the new line is read
+        f.write(json.dumps(records[0]) + "\n")
+        f.write("not json\n")
+        f.write(json.dumps(records[1])[:50])  # still being written
+    grown = build_index(path, progress=lambda done, total: calls.append(done))
+    assert len(grown.rows) == 9 and grown.skipped == 1
+    assert min(calls) > size  # reading started where the cached index stopped
+    assert grown.rows[8][0] == size  # byte offset of the appended episode
+
+    path.write_text(json.dumps(records[2]) + "\n")  # rewritten: start over
+    assert [r[3] for r in build_index(path).rows] == [records[2]["task_id"]]
+
+
+def test_episode_pages_filter_and_sort(server, eval_root):
+    base, ids = server
+    rid = ids["random"]
+    records = lines(eval_root / "random" / "episodes.jsonl")
+    page = get(base, f"/api/runs/{rid}/episodes")
+    assert page["total"] == 8 and page["facets"]["env_id"] == {"toy/Relay-v0": 4,
+                                                                "toy/GuessNumber-v0": 4}
+    relay = get(base, f"/api/runs/{rid}/episodes?env=toy/Relay-v0")
+    assert relay["total"] == 4 and {r["env_id"] for r in relay["rows"]} == {"toy/Relay-v0"}
+    fails = get(base, f"/api/runs/{rid}/episodes?outcome=failure")
+    assert fails["total"] == sum(not r["success"] for r in records)
+    high = get(base, f"/api/runs/{rid}/episodes?min_reward=0.1&sort=-reward")
+    rewards = [r["total_reward"] for r in high["rows"]]
+    assert rewards == sorted(rewards, reverse=True)
+    assert len(rewards) == sum(r["total_reward"] >= 0.1 for r in records)
+    assert get(base, f"/api/runs/{rid}/episodes?task=guess-2")["total"] == 1
+    assert get(base, f"/api/runs/{rid}/episodes?status=infra_error")["total"] == 0
+    second = get(base, f"/api/runs/{rid}/episodes?offset=5&limit=2")
+    assert [r["n"] for r in second["rows"]] == [5, 6]
+    episode = get(base, f"/api/runs/{rid}/episodes/6")
+    assert episode["episode_id"] == records[6]["episode_id"] and episode["n"] == 6
+
+
+def test_bad_requests_say_what_is_wrong(server):
+    base, ids = server
+    assert get_error(base, "/api/runs/99/episodes")[0] == 404
+    assert get_error(base, f"/api/runs/{ids['random']}/episodes/999")[0] == 404
+    code, body = get_error(base, f"/api/runs/{ids['random']}/episodes?min_reward=abc")
+    assert code == 400 and "min_reward must be a number" in body
+    code, body = get_error(base, f"/api/runs/{ids['random']}/episodes?outcome=maybe")
+    assert code == 400 and "outcome" in body
+    assert get_error(base, "/../pyproject.toml")[0] == 404
+    assert get_error(base, "/static/../server.py")[0] == 404
+    assert b"app.js" in get(base, "/") and b"function renderEpisode" in get(base, "/app.js")
+
+
+def test_compare_pairs_the_same_tasks(server, eval_root):
+    base, ids = server
+    data = get(base, f"/api/compare?a={ids['oracle']}&b={ids['random']}")
+    random_success = {r["task_id"]: r["success"]
+                      for r in lines(eval_root / "random" / "episodes.jsonl")}
+    assert len(data["pairs"]) == 8
+    for pair in data["pairs"]:
+        assert pair["a"]["task_id"] == pair["b"]["task_id"] == pair["task"]
+        assert pair["a"]["success"] is True
+        assert pair["verdict"] == ("both" if random_success[pair["task"]] else "a_wins")
+    assert data["counts"]["a_wins"] == sum(not s for s in random_success.values())
+    diff = get(base, f"/api/compare?a={ids['oracle']}&b={ids['random']}&only=diff")
+    assert all(p["verdict"] == "a_wins" or p["a"]["total_reward"] != p["b"]["total_reward"]
+               for p in diff["pairs"])
+    react = get(base, f"/api/compare?a={ids['oracle']}&b={ids['react']}")
+    assert react["counts"].get("only_a") == 6  # react ran 2 of oracle's 8 tasks
+
+
+def test_training_run_metrics_and_rollouts(server):
+    base, ids = server
+    rid = ids["grpo"]
+    rows = get(base, f"/api/runs/{rid}/metrics")["rows"]
+    assert len(rows) == 30  # the half-written last line is skipped
+    assert rows[3]["policy/grad_norm"] is None  # NaN arrives as null, not invalid JSON
+    assert [r["step"] for r in rows if "eval/success" in r] == [9, 19, 29]
+    page = get(base, f"/api/runs/{rid}/episodes")
+    assert [r["step"] for r in page["rows"]] == [0, 0, 1, 1, 2, 2]
+    episode = get(base, f"/api/runs/{rid}/episodes/0")
+    assert [t["segment"] for t in episode["turns"]] == [0, 0, 1, 1]
+    assert episode["turns"][1]["observation"]["images"][0]["width"] == 48
+
+
+def report_data(html: str) -> dict:
+    match = re.search(r"<script>window\.GA_DATA = (.*?);</script>", html, re.S)
+    return json.loads(match.group(1))
+
+
+def test_report_is_one_self_contained_file(tmp_path, eval_root, training_run):
+    out = tmp_path / "report.html"
+    assert main(["report", str(eval_root), str(training_run), "--out", str(out),
+                 "--episodes", "3"]) == 0
+    html = out.read_text()
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)
+    assert "<link" not in html and '<script src' not in html
+    assert "function lineChart" in html and "svg.chart" in html
+    # Trajectory text cannot close the data block: every </script> is one of ours.
+    assert html.count("</script>") == 2
+    data = report_data(html)
+    assert [r["name"].split("/")[-1] for r in data["runs"]] == ["oracle", "random", "react", "grpo"]
+    grpo = str(len(data["runs"]) - 1)
+    assert len(data["metrics"][grpo]) == 30
+    assert sorted(data["episodes"][grpo]) == ["0", "1", "2"]
+    assert "<script>alert" in data["episodes"][grpo]["0"]["turns"][0]["observation"]["text"]
+
+
+def test_cli_errors_say_what_to_do(tmp_path, capsys):
+    assert main(["view", str(tmp_path / "missing")]) == 2
+    assert "is not a folder" in capsys.readouterr().err
+    assert main(["report", str(tmp_path), "--out", str(tmp_path / "r.html")]) == 2
+    assert "no runs in" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["view", "--help"])
+    assert "gym-agents view runs/oracle" in capsys.readouterr().out
