@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,13 +28,14 @@ EPISODE_FILES = ("episodes.jsonl", "rollouts.jsonl")
 METRICS_FILE = "metrics.jsonl"
 CONFIG_FILES = ("config.json", "config.yaml", "config.yml")
 SUMMARY_FILE = "summary.json"
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 # One index row per episode line, in this order.
 ROW_FIELDS = ("offset", "length", "env_id", "task_id", "seed", "sample_index", "status",
               "success", "total_reward", "num_turns", "step")
 Progress = Callable[[int, int], None]
 # Bytes hashed from the head of a file to notice it was rewritten, not appended to.
 _HEAD_BYTES = 4096
+_TAIL_BYTES = 256
 
 
 @dataclass
@@ -64,9 +66,15 @@ def index_cache_path(path: Path) -> Path:
 
 
 def _head_hash(f, size: int) -> str:
-    """A hash of the file's first bytes (at most `size`): tells appending from rewriting."""
+    """A hash of the first and last bytes of the file's first `size` bytes.
+
+    If it still matches, the file was only appended to since; a rewrite (a resumed
+    trainer truncates its rollouts) changes the head or the bytes at the old end.
+    """
     f.seek(0)
-    return hashlib.sha1(f.read(min(size, _HEAD_BYTES))).hexdigest()
+    head = f.read(min(size, _HEAD_BYTES))
+    f.seek(max(0, size - _TAIL_BYTES))
+    return hashlib.sha1(head + f.read(min(size, _TAIL_BYTES))).hexdigest()
 
 
 def _load_cached(path: Path, cache: Path) -> EpisodeIndex | None:
@@ -93,11 +101,49 @@ def _save_cached(index: EpisodeIndex, cache: Path) -> None:
 def episode_row(offset: int, line: bytes, data: dict[str, Any]) -> list[Any]:
     config = data.get("config") if isinstance(data.get("config"), dict) else {}
     turns = data.get("turns")
+    # Trainers keep the training step in the episode's config (`train_step`).
+    step = data.get("step", config.get("train_step", config.get("step")))
     return [offset, len(line), data.get("env_id"), data.get("task_id") or config.get("task"),
             data.get("seed"), data.get("sample_index", 0), data.get("status", "ok"),
             bool(data.get("success")), float(data.get("total_reward") or 0.0),
-            data.get("num_turns", len(turns) if isinstance(turns, list) else 0),
-            data.get("step", config.get("step"))]
+            data.get("num_turns", len(turns) if isinstance(turns, list) else 0), step]
+
+
+_HEAD_END = b', "initial_observation": '
+_CONFIG = b', "config": '
+_TAIL = re.compile(rb', "num_turns": (\d+)\}\s*$')
+_HEAD_KEYS = {"env_id", "status", "success", "total_reward"}
+
+
+def quick_row(offset: int, line: bytes) -> list[Any] | None:
+    """The row of an `Episode.to_dict` line, parsing its head and tail but not its turns.
+
+    Turns are most of a line, and parsing them is most of the time an index takes.
+    Returns None when the line is laid out otherwise; the caller parses it whole.
+    """
+    cut = line.find(_HEAD_END)
+    tail = _TAIL.search(line, max(0, len(line) - 40))
+    if cut < 0 or tail is None:
+        return None
+    config_at = line.rfind(_CONFIG, cut, tail.start())
+    try:
+        head = json.loads(line[:cut] + b"}")
+        config = json.loads(line[config_at + len(_CONFIG):tail.start()]) if config_at > 0 else {}
+    except ValueError:
+        return None
+    if not isinstance(head, dict) or not head.keys() >= _HEAD_KEYS or not isinstance(config, dict):
+        return None
+    head["num_turns"] = int(tail.group(1))
+    head["config"] = config
+    return episode_row(offset, line, head)
+
+
+def full_row(offset: int, line: bytes) -> list[Any] | None:
+    try:
+        data = json.loads(line)
+    except ValueError:
+        return None
+    return episode_row(offset, line, data) if isinstance(data, dict) and "env_id" in data else None
 
 
 def build_index(path: Path, progress: Progress | None = None,
@@ -134,12 +180,9 @@ def update_index(index: EpisodeIndex, progress: Progress | None = None) -> Episo
             if not line.endswith(b"\n"):
                 break  # a line still being written: index it next time
             if line.strip():
-                try:
-                    data = json.loads(line)
-                except ValueError:
-                    data = None
-                if isinstance(data, dict) and "env_id" in data:
-                    index.rows.append(episode_row(offset, line, data))
+                row = quick_row(offset, line) or full_row(offset, line)
+                if row is not None:
+                    index.rows.append(row)
                 else:
                     index.skipped += 1
             offset += len(line)

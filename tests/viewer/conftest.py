@@ -87,7 +87,7 @@ def training_episode(i: int, step: int, image: Image | None) -> Episode:
                    model="hf:models/tiny", success=i % 2 == 0,
                    total_reward=float(i % 2 == 0), turns=turns,
                    initial_observation=Observation(text=f"start {i}"),
-                   config={"step": step})
+                   config={"train_step": step})
 
 
 def write_training_run(path: Path, steps: int = 30, image: Image | None = None) -> Path:

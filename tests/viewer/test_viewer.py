@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 
 from gym_agents.cli.main import main
-from gym_agents.viewer.index import build_index, discover_runs
+from gym_agents.viewer.index import build_index, discover_runs, full_row, quick_row
 from gym_agents.viewer.server import make_server
 
 
@@ -182,3 +182,15 @@ def test_cli_errors_say_what_to_do(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["view", "--help"])
     assert "gym-agents view runs/oracle" in capsys.readouterr().out
+
+
+def test_quick_rows_match_fully_parsed_rows(eval_root, training_run):
+    files = [eval_root / name / "episodes.jsonl" for name in ("oracle", "random", "react")]
+    for path in [*files, training_run / "rollouts.jsonl"]:
+        for raw in path.read_bytes().splitlines(keepends=True):
+            assert quick_row(7, raw) == full_row(7, raw) is not None
+    # Another writer's key order: the quick path steps aside and the full parse reads it.
+    data = json.loads((training_run / "rollouts.jsonl").read_bytes().splitlines()[0])
+    reordered = json.dumps(dict(reversed(data.items()))).encode() + b"\n"
+    assert quick_row(0, reordered) is None
+    assert full_row(0, reordered)[9] == 4 and full_row(0, reordered)[10] == 0
