@@ -1,0 +1,97 @@
+"""Oracles for MiniWoB++ tasks, one JS function body per task.
+
+Each body runs in the task page, may read anything there (the query, the
+task's variables, hidden DOM state) and returns the next action as a
+BrowserGym call built by the PRELUDE's helpers. It is called again after
+every step, so it decides from the page's current state, not from memory.
+"""
+
+PRELUDE = r"""
+const bid = e => e.getAttribute('bid');
+const call = (name, ...args) => name + '(' + args.map(a => JSON.stringify(a)).join(', ') + ')';
+const click = e => call('click', bid(e));
+const fill = (e, v) => call('fill', bid(e), v);
+const select = (e, v) => call('select_option', bid(e), v);
+const $$ = s => Array.from(document.querySelectorAll(s));
+const $1 = s => document.querySelector(s);
+const query = core.getUtterance();
+const quoted = (i = 0) => [...query.matchAll(/"([^"]*)"/g)][i][1];
+const byText = (sel, t) => $$(sel).find(e => e.textContent.trim() === t);
+const fillThen = (pairs, last) => {
+  for (const [e, v] of pairs) if (e.value !== v) return fill(e, v);
+  return click(last);
+};
+const visible = e => e && e.getClientRects().length > 0 &&
+  getComputedStyle(e).visibility !== 'hidden';
+"""
+
+_CHECKBOXES = r"""
+const m = query.match(/^Select (.*) and click Submit\.$/);
+const want = m[1] === 'nothing' ? [] : m[1].split(', ');
+for (const box of $$('#area input[type=checkbox]')) {
+  const name = box.parentElement.textContent.trim();
+  if (box.checked !== want.includes(name)) return click(box);
+}
+return click($1('#subbtn'));
+"""
+
+_COLLAPSIBLE = r"""
+const content = $1('.ui-accordion-content');
+if (!visible(content)) return click($1('#area h3'));
+return click($1('#subbtn'));
+"""
+
+ORACLES: dict[str, str] = {
+    "click-button": "return click(byText('#area button', quoted()));",
+    "click-link": "return click(byText('#area .alink', quoted()));",
+    "click-test": "return click($1('#subbtn'));",
+    "click-test-2": "return click($1('#subbtn'));",
+    "click-button-sequence":
+        "return click($1(buttonsPushed.length === 0 ? '#subbtn' : '#subbtn2'));",
+    "click-dialog": "return click($1('.ui-dialog-titlebar button'));",
+    "click-dialog-2": r"""
+const want = quoted();
+if (want === 'x') return click($1('.ui-dialog-titlebar button'));
+return click(byText('.ui-dialog-buttonpane button', want));
+""",
+    "click-tab": r"""
+const n = query.match(/#(\d)/)[1];
+return click($1('#area ul a[href="#tabs-' + n + '"]'));
+""",
+    "click-checkboxes": _CHECKBOXES,
+    "click-checkboxes-large": _CHECKBOXES,
+    "click-option": r"""
+const name = query.match(/^Select (.*) and click Submit\.$/)[1];
+const box = $$('#boxes input').find(b => b.parentElement.textContent.trim() === name);
+return box.checked ? click($1('#subbtn')) : click(box);
+""",
+    "click-widget": r"""
+const kind = quoted();
+const widget = $$('#area .widget [data-type]').find(e => e.getAttribute('data-type') === kind);
+return click(widget);
+""",
+    "click-collapsible": _COLLAPSIBLE,
+    "click-collapsible-nodelay": _COLLAPSIBLE,
+    "focus-text": "return click($1('#tt'));",
+    "focus-text-2": r"""
+const i = ['1st', '2nd', '3rd'].findIndex(p => query.includes(p));
+return click($1('#tt' + (i + 1)));
+""",
+    "enter-text": "return fillThen([[$1('#tt'), quoted()]], $1('#subbtn'));",
+    "enter-text-2": r"""
+const want = query.includes('upper case') ? quoted().toUpperCase() : quoted().toLowerCase();
+return fillThen([[$1('#tt'), want]], $1('#subbtn'));
+""",
+    "enter-password": r"""
+return fillThen([[$1('#password'), quoted()], [$1('#verify'), quoted()]], $1('#subbtn'));
+""",
+    "login-user": r"""
+return fillThen([[$1('#username'), quoted(0)], [$1('#password'), quoted(1)]], $1('#subbtn'));
+""",
+    "choose-list": r"""
+const want = query.match(/^Select (.*) from the list/)[1];
+const sel = $1('#options');
+if (sel.options[sel.selectedIndex].text !== want) return select(sel, want);
+return click($1('#area button'));
+""",
+}
