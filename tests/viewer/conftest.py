@@ -10,8 +10,11 @@ from __future__ import annotations
 import json
 import math
 import struct
+import threading
 import zlib
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,6 +22,8 @@ import pytest
 from gym_agents.cli.main import main
 from gym_agents.core import Image, Observation
 from gym_agents.episode import Episode, Turn
+from gym_agents.viewer.index import Run, discover_runs
+from gym_agents.viewer.server import make_server
 
 # Scripted ReAct replies: the model's messages, token ids and logprobs are real.
 REACT_REPLIES = ["Thought: the first symbol was yellow.\nAction: yellow",
@@ -33,6 +38,20 @@ def eval_cli(*args: str) -> None:
         code = pool.submit(main, ["eval", *args, "--quiet"]).result()
     if code != 0:
         raise RuntimeError(f"gym-agents eval {' '.join(args)} exited {code}")
+
+
+@contextmanager
+def serving(dirs: list[Path]) -> Iterator[tuple[str, dict[str, int], list[Run]]]:
+    """The viewer over `dirs` on a free port: its URL, run ids by short name, and the runs."""
+    runs = discover_runs(dirs)
+    server = make_server(runs, port=0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield (f"http://127.0.0.1:{server.server_address[1]}/",
+               {run.name.split("/")[-1]: i for i, run in enumerate(runs)}, runs)
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.fixture(scope="session")

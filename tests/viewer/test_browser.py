@@ -12,16 +12,13 @@ from __future__ import annotations
 import base64
 import json
 import os
-import threading
 from pathlib import Path
 
 import pytest
 
 from gym_agents.cli.main import main
 from gym_agents.core import Image
-from gym_agents.viewer.index import discover_runs
-from gym_agents.viewer.server import make_server
-from tests.viewer.conftest import eval_cli, write_training_run
+from tests.viewer.conftest import eval_cli, serving, write_training_run
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
@@ -73,13 +70,8 @@ def all_runs(eval_root, textworld_run, screenshot_image, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def viewer(all_runs):
-    runs = discover_runs(all_runs)
-    server = make_server(runs, port=0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/", {
-        r.name.split("/")[-1]: i for i, r in enumerate(runs)}, runs
-    server.shutdown()
-    server.server_close()
+    with serving(all_runs) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
@@ -241,3 +233,17 @@ def test_report_opens_offline(page, all_runs, shots, tmp_path):
     assert all(url.startswith(("file:", "data:")) for url in requests), requests
     data = json.loads(page.evaluate("JSON.stringify(Object.keys(window.GA_DATA))"))
     assert data == ["runs", "metrics", "rows", "episodes"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("env_id", ["alfworld/all-v0", "scienceworld/boil-v0"])
+def test_an_episode_of_the_simulator_families(page, env_id, tmp_path, shots):
+    family = env_id.split("/")[0]
+    out = tmp_path / family
+    eval_cli("--env", env_id, "--agent", "oracle", "--episodes", "1", "--out", str(out))
+    with serving([out]) as (base, _, runs):
+        open_view(page, base + "#ep/0/0")
+        episode = runs[0].episode(0)
+        assert episode["success"] and page.locator(".turn").count() == len(episode["turns"]) + 1
+        assert episode["turns"][-1]["action"] in page.locator(".turn").last.inner_text()
+        shoot(page, shots, f"episode-{family}", [env_id, "success", episode["turns"][0]["action"]])

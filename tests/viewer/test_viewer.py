@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import threading
 import urllib.error
 import urllib.request
 
@@ -13,19 +12,13 @@ import pytest
 
 from gym_agents.cli.main import main
 from gym_agents.viewer.index import build_index, discover_runs, full_row, quick_row
-from gym_agents.viewer.server import make_server
+from tests.viewer.conftest import serving
 
 
 @pytest.fixture(scope="module")
 def server(eval_root, training_run):
-    runs = discover_runs([eval_root, training_run])
-    srv = make_server(runs, port=0)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}", {r.name.split("/")[-1]: i
-                                                         for i, r in enumerate(runs)}
-    srv.shutdown()
-    srv.server_close()
+    with serving([eval_root, training_run]) as (base, ids, _):
+        yield base.rstrip("/"), ids
 
 
 def get(base: str, path: str):
