@@ -75,6 +75,13 @@ class ViewerApp:
 def make_handler(app: ViewerApp) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            # A page on another site that rebinds its DNS name to 127.0.0.1 would send
+            # its own Host: answering only our own names keeps trajectories local.
+            port = self.server.server_address[1]
+            if self.headers.get("Host") not in (f"127.0.0.1:{port}", f"localhost:{port}"):
+                self._send(HTTPStatus.FORBIDDEN, b"open the viewer at http://127.0.0.1:"
+                           + str(port).encode() + b"/", "text/plain")
+                return
             url = urlsplit(self.path)
             if url.path.startswith("/api/"):
                 self._api(url.path, dict(parse_qsl(url.query)))

@@ -110,6 +110,10 @@ def test_bad_requests_say_what_is_wrong(server):
     assert get_error(base, "/../pyproject.toml")[0] == 404
     assert get_error(base, "/static/../server.py")[0] == 404
     assert b"app.js" in get(base, "/") and b"function renderEpisode" in get(base, "/app.js")
+    rebound = urllib.request.Request(base + "/api/runs", headers={"Host": "evil.example:80"})
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(rebound, timeout=10)
+    assert info.value.code == 403
 
 
 def test_compare_pairs_the_same_tasks(server, eval_root):

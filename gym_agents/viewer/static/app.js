@@ -243,6 +243,11 @@ async function episodeList(section, run, params) {
     input("max_reward", "≤", { type: "number", step: "any", size: 5 }),
     STATIC ? null : select("sort", "sort", [["-reward", "reward ↓"], ["reward", "reward ↑"],
                                             ["-turns", "turns ↓"], ["turns", "turns ↑"]])));
+  const stored = STATIC ? (STATIC.rows[run.id] || []).length : run.episodes;
+  if (stored < run.episodes) {
+    section.append(el("p", { class: "muted" }, `This report holds the first ${stored} of ` +
+      `${fmt(run.episodes)} episodes (gym-agents report --episodes N).`));
+  }
   const hasStep = page.rows.some((r) => r.step !== null && r.step !== undefined);
   const head = ["#", "env", "task", "seed", "sample", ...(hasStep ? ["step"] : []),
                 "status", "outcome", "reward", "turns"];
