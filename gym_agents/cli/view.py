@@ -33,27 +33,26 @@ config, training plots and the first --episodes episodes of each run.
 
 
 def add_parser(subparsers) -> None:
-    view = subparsers.add_parser(
-        "view", help="browse runs and trajectories in a local web app",
-        description="Browse eval and training output folders in a local web app.",
-        epilog=VIEW_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    view.add_argument("dirs", nargs="+", metavar="DIR",
-                      help="run folder, or a folder with run folders below it")
+    def command(name: str, summary: str, description: str, epilog: str, func):
+        parser = subparsers.add_parser(name, help=summary, description=description, epilog=epilog,
+                                       formatter_class=argparse.RawDescriptionHelpFormatter)
+        parser.add_argument("dirs", nargs="+", metavar="DIR",
+                            help="run folder, or a folder with run folders below it")
+        parser.set_defaults(func=func)
+        return parser
+
+    view = command("view", "browse runs and trajectories in a local web app",
+                   "Browse eval and training output folders in a local web app.",
+                   VIEW_EPILOG, view_command)
     view.add_argument("--port", type=int, default=8765,
                       help="port on 127.0.0.1 (default: 8765; 0 picks a free one)")
     view.add_argument("--open", action="store_true", help="open the page in a web browser")
-    view.set_defaults(func=view_command)
-
-    report = subparsers.add_parser(
-        "report", help="write a self-contained HTML report of runs",
-        description="Write one self-contained HTML file with runs' tables, plots and episodes.",
-        epilog=REPORT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    report.add_argument("dirs", nargs="+", metavar="DIR",
-                        help="run folder, or a folder with run folders below it")
+    report = command("report", "write a self-contained HTML report of runs",
+                     "Write one self-contained HTML file with runs' tables, plots and episodes.",
+                     REPORT_EPILOG, report_command)
     report.add_argument("--out", default="report.html", help="HTML file (default: report.html)")
     report.add_argument("--episodes", type=int, default=20,
                         help="episodes of each run to include in full (default: 20)")
-    report.set_defaults(func=report_command)
 
 
 def load_runs(dirs: list[str], console: Console):
