@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import signal
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 
@@ -191,3 +194,20 @@ def test_quick_rows_match_fully_parsed_rows(eval_root, training_run):
     reordered = json.dumps(dict(reversed(data.items()))).encode() + b"\n"
     assert quick_row(0, reordered) is None
     assert full_row(0, reordered)[9] == 4 and full_row(0, reordered)[10] == 0
+
+
+def test_view_command_serves_until_interrupted(eval_root):
+    proc = subprocess.Popen([sys.executable, "-m", "gym_agents.cli.main", "view", str(eval_root),
+                             "--port", "0"], stderr=subprocess.PIPE, text=True)
+    try:
+        for line in proc.stderr:  # "3 runs, 18 episodes: open http://127.0.0.1:PORT/ ..."
+            url = re.search(r"http://127\.0\.0\.1:\d+/", line)
+            if url:
+                break
+        assert url and line.startswith("3 runs, 18 episodes"), line
+        assert len(get(url.group(0).rstrip("/"), "/api/runs")["runs"]) == 3
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        proc.kill()
+        proc.wait()
