@@ -36,6 +36,8 @@ Progress = Callable[[int, int], None]
 # Bytes hashed from the head of a file to notice it was rewritten, not appended to.
 _HEAD_BYTES = 4096
 _TAIL_BYTES = 256
+# Enough of a metrics file's end to hold its last line.
+_LAST_LINE_BYTES = 1 << 16
 
 
 @dataclass
@@ -257,6 +259,21 @@ class Run:
 
     def metrics(self) -> list[dict[str, Any]]:
         return read_jsonl(self.metrics_file) if self.metrics_file else []
+
+    def last_metrics(self) -> dict[str, Any] | None:
+        """The last complete metrics line, read from the end of the file (cheap for long runs)."""
+        if self.metrics_file is None:
+            return None
+        with open(self.metrics_file, "rb") as f:
+            f.seek(max(0, os.fstat(f.fileno()).st_size - _LAST_LINE_BYTES))
+            for line in reversed(f.read().splitlines()):
+                try:
+                    data = json.loads(line)
+                except ValueError:
+                    continue  # a line still being written, or cut by the seek
+                if isinstance(data, dict):
+                    return data
+        return None
 
 
 def is_run_dir(path: Path) -> bool:

@@ -35,7 +35,7 @@ def _int(params: Mapping[str, str], name: str, default: int) -> int:
 
 
 def filter_positions(rows: list[list[Any]], params: Mapping[str, str]) -> list[int]:
-    """Positions of the rows matching env, task (substring), outcome, status, reward range."""
+    """Positions of the rows matching env, task (substring), outcome, status, reward range, step."""
     env = params.get("env") or None
     task = (params.get("task") or "").lower()
     status = params.get("status") or None
@@ -43,8 +43,10 @@ def filter_positions(rows: list[list[Any]], params: Mapping[str, str]) -> list[i
     if outcome not in (None, "success", "failure"):
         raise QueryError(f"outcome must be success or failure, got {outcome!r}")
     low, high = _float(params, "min_reward"), _float(params, "max_reward")
+    step = _float(params, "step")  # training rollouts: the step that collected them
     env_c, task_c, seed_c = _COL["env_id"], _COL["task_id"], _COL["seed"]
     status_c, success_c, reward_c = _COL["status"], _COL["success"], _COL["total_reward"]
+    step_c = _COL["step"]
     keep = []
     for i, row in enumerate(rows):
         if env is not None and row[env_c] != env:
@@ -56,6 +58,8 @@ def filter_positions(rows: list[list[Any]], params: Mapping[str, str]) -> list[i
         if low is not None and row[reward_c] < low:
             continue
         if high is not None and row[reward_c] > high:
+            continue
+        if step is not None and row[step_c] != step:
             continue
         if task and task not in f"{row[task_c]} seed={row[seed_c]}".lower():
             continue

@@ -39,7 +39,8 @@ def run_info(run_id: int, run: Run) -> dict[str, Any]:
             "config": run.config, "config_file": run.config_file, "summary": run.summary,
             "episodes": len(index.rows), "skipped_lines": index.skipped,
             "episodes_file": run.episodes_file.name if run.episodes_file else None,
-            "has_metrics": run.metrics_file is not None}
+            "has_metrics": run.metrics_file is not None,
+            "last_metrics": json_safe(run.last_metrics())}
 
 
 class ViewerApp:

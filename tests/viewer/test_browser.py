@@ -169,6 +169,10 @@ def test_tokens_logprobs_images_and_info(page, viewer, shots, screenshot_image):
     shoot(page, shots, "episode-images", ["prompt 31 tok", "completion 13 tok", "score 0.75"])
     stats = image_stats(page, page.locator("#turn-1 img.shot").screenshot())
     assert stats["colours"] > 8 and stats["ink"] > 0.01
+    page.keyboard.press("j")  # next episode
+    page.wait_for_function("location.hash.endsWith('/1')")
+    page.wait_for_selector("body[data-state=ready]")
+    assert "relay-1" in page.inner_text("h2")
 
 
 def test_episode_filters(page, viewer):

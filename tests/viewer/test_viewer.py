@@ -146,6 +146,9 @@ def test_training_run_metrics_and_rollouts(server):
     assert [r["step"] for r in rows if "eval/success" in r] == [9, 19, 29]
     page = get(base, f"/api/runs/{rid}/episodes")
     assert [r["step"] for r in page["rows"]] == [0, 0, 1, 1, 2, 2]
+    assert [r["n"] for r in get(base, f"/api/runs/{rid}/episodes?step=1")["rows"]] == [2, 3]
+    info = get(base, "/api/runs")["runs"][rid]
+    assert info["kind"] == "training" and info["last_metrics"]["step"] == 29
     episode = get(base, f"/api/runs/{rid}/episodes/0")
     assert [t["segment"] for t in episode["turns"]] == [0, 0, 1, 1]
     assert episode["turns"][1]["observation"]["images"][0]["width"] == 48

@@ -81,6 +81,7 @@ function staticApi(path, params) {
       (!params.outcome || r.success === (params.outcome === "success")) &&
       (params.min_reward === undefined || params.min_reward === "" || r.total_reward >= +params.min_reward) &&
       (params.max_reward === undefined || params.max_reward === "" || r.total_reward <= +params.max_reward) &&
+      (params.step === undefined || params.step === "" || r.step === +params.step) &&
       (!task || (String(r.task_id) + " seed=" + r.seed).toLowerCase().includes(task)));
     const count = (key) => all.reduce((acc, r) => ((acc[r[key]] = (acc[r[key]] || 0) + 1), acc), {});
     const offset = +(params.offset || 0);
@@ -132,6 +133,8 @@ async function route() {
 // ---------- runs ----------
 
 function runTotals(run) {
+  const last = run.last_metrics;
+  if (last) return { rate: last["success/mean"] ?? null, reward: last["reward/mean"] ?? null, step: last.step };
   const envs = Object.values((run.summary && run.summary.envs) || {});
   const n = envs.reduce((a, s) => a + (s.episodes || 0), 0);
   if (!n) return { rate: null, reward: null };
@@ -148,7 +151,7 @@ async function viewRuns(view) {
     location.hash = `#compare/${a}/${b}`;
   } }, "Compare the two selected runs");
   const table = el("table", { class: "grid", id: "runs" },
-    el("tr", {}, ["", "run", "kind", "episodes", "success", "mean reward", "folder"]
+    el("tr", {}, ["", "run", "kind", "episodes", "success", "mean reward", "step", "folder"]
       .map((h) => el("th", {}, h))),
     list.map((run) => {
       const t = runTotals(run);
@@ -160,6 +163,7 @@ async function viewRuns(view) {
         el("td", {}, el("a", { href: `#run/${run.id}` }, run.name)),
         el("td", {}, badge(run.kind, "neutral")), el("td", { class: "num" }, fmt(run.episodes)),
         el("td", { class: "num" }, pct(t.rate)), el("td", { class: "num" }, fmt(t.reward)),
+        el("td", { class: "num", title: "training runs: the last logged step" }, fmt(t.step)),
         el("td", { class: "muted" }, run.path));
     }));
   view.append(el("h1", {}, STATIC ? "gym-agents report" : "Runs"), table);
@@ -239,6 +243,7 @@ async function episodeList(section, run, params) {
     select("env", "env", facet("env_id")), input("task", "task", { placeholder: "contains…", size: 12 }),
     select("outcome", "outcome", [["success", "success"], ["failure", "failure"]]),
     select("status", "status", facet("status")),
+    run.kind === "training" ? input("step", "step", { type: "number", step: 1 }) : null,
     input("min_reward", "reward ≥", { type: "number", step: "any", size: 5 }),
     input("max_reward", "≤", { type: "number", step: "any", size: 5 }),
     STATIC ? null : select("sort", "sort", [["-reward", "reward ↓"], ["reward", "reward ↑"],
@@ -277,6 +282,15 @@ async function viewEpisode(view, runId, n) {
     run && n + 1 < run.episodes ? el("a", { href: `#ep/${runId}/${n + 1}` }, "next ›") : null));
   view.append(renderEpisode(ep));
 }
+
+// j / k: next / previous episode of the run, from an episode page.
+document.addEventListener("keydown", (e) => {
+  const { parts } = parseHash();
+  if (parts[0] !== "ep" || e.target.closest("input, select, textarea")) return;
+  const n = +parts[2] + (e.key === "j" ? 1 : e.key === "k" ? -1 : 0);
+  const run = RUNS && RUNS[+parts[1]];
+  if (n !== +parts[2] && n >= 0 && (!run || n < run.episodes)) location.hash = `#ep/${parts[1]}/${n}`;
+});
 
 function renderEpisode(ep) {
   const box = el("div", { class: "episode" });
