@@ -10,6 +10,7 @@ def register_envs() -> None:
     """Register every built-in family (cheap: entry points are strings)."""
     from gym_agents.environments.alfworld.registration import register_alfworld_envs
     from gym_agents.environments.scienceworld.registration import register_scienceworld_envs
+    from gym_agents.environments.swe.registration import register_swe_envs
     from gym_agents.environments.textworld.registration import register_textworld_envs
     from gym_agents.environments.toy import register_toy_envs
 
@@ -17,3 +18,4 @@ def register_envs() -> None:
     register_textworld_envs()
     register_alfworld_envs()
     register_scienceworld_envs()
+    register_swe_envs()

@@ -26,6 +26,7 @@ COMMANDS = {
     "report": "gym_agents.cli.view",
     "textworld": "gym_agents.environments.textworld.cli",
     "alfworld": "gym_agents.environments.alfworld.cli",
+    "swe": "gym_agents.cli.swe",
 }
 
 EPILOG = """\

@@ -1,0 +1,149 @@
+"""SWE episodes in real docker sandboxes: oracle, do-nothing, bad input, test tampering, eval.
+
+A small subset of the starter suite keeps this within the CI budget;
+`gym-agents swe validate starter` checks every instance.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import gym_agents
+from gym_agents import ToolCall
+from gym_agents.cli.main import main as cli_main
+from gym_agents.environments.swe.env import SweEnv
+from gym_agents.environments.swe.suite import load_suite
+from gym_agents.environments.swe.validate import validate_suite
+from gym_agents.testing import check_env
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+# One task per package, with few failing tests.
+SUBSET = ["toolz-1.0.0__remove_statement-1a5703b8", "cachetools-5.5.0__remove_statement-b3cded43",
+          "tabulate-0.9.0__off_by_one-c4313d4e"]
+TOOLZ, CACHETOOLS = SUBSET[0], SUBSET[1]
+
+
+@pytest.fixture(scope="module")
+def env():
+    made = SweEnv("starter", instance_ids=SUBSET, command_timeout=20)
+    yield made
+    made.close()
+
+
+def call(env, name, **arguments):
+    return env.step(ToolCall(name, arguments))
+
+
+def play_oracle(env):
+    while True:
+        obs, reward, terminated, truncated, info = env.step(env.oracle_action())
+        assert not info.get("invalid_action"), obs.text
+        if terminated or truncated:
+            return reward, info
+
+
+def test_oracle_solves_and_doing_nothing_fails(env):
+    for seed in range(len(SUBSET)):
+        obs, info = env.reset(seed=seed)
+        assert "/work/repo" in obs.text and {t.name for t in obs.tools} >= {"bash", "submit"}
+        obs, reward, terminated, _, info = call(env, "submit")
+        assert (reward, terminated, info["success"]) == (0.0, True, False), obs.text
+        assert info["grade"]["fail_to_pass_fixed"] < 1.0
+        env.reset(seed=seed)
+        reward, info = play_oracle(env)
+        assert reward == 1.0 and info["success"], info
+        assert info["reward_components"] == {"fail_to_pass_fixed": 1.0, "pass_to_pass_kept": 1.0}
+
+
+def test_editing_or_deleting_tests_does_not_change_the_grade(env):
+    instance = next(i for i in env.instances if i["instance_id"] == TOOLZ)
+    test_file = instance["FAIL_TO_PASS"][0].split("::")[0]
+    # Without a fix: gut the failing test, add a conftest that passes everything, delete a folder.
+    env.reset(options={"instance_id": TOOLZ})
+    call(env, "bash", command=f"printf 'def test_nothing():\\n    pass\\n' > {test_file}")
+    call(env, "edit_file", path="conftest.py", old_str="",
+         new_str="import pytest\n@pytest.hookimpl(tryfirst=True)\n"
+                 "def pytest_runtest_call(item):\n    pass\n")
+    out = call(env, "bash", command="python -m pytest -q -p no:cacheprovider " + test_file)
+    assert "1 passed" in out.observation.text  # inside the sandbox the tampering "works"
+    obs, reward, _, _, info = call(env, "submit")
+    assert reward == 0.0 and not info["success"]
+    assert set(info["grade"]["ignored_changes"]) == {test_file, "conftest.py"}
+    assert "Ignored" in obs.text
+    # With the fix and the test suite deleted: the grade is that of the fix alone.
+    env.reset(options={"instance_id": TOOLZ})
+    assert not call(env, "bash", command=env.oracle_action().arguments["command"]).info.get(
+        "invalid_action")
+    call(env, "bash", command="rm -rf toolz/tests")
+    obs, reward, _, _, info = call(env, "submit")
+    assert reward == 1.0 and info["success"], obs.text
+
+
+def test_bad_input_is_an_observation(env):
+    env.reset(options={"instance_id": CACHETOOLS})
+    checks = [
+        (call(env, "edit_file", path="src/cachetools/keys.py", old_str="no such text here",
+              new_str="x"), "does not occur"),
+        (call(env, "edit_file", path="src/cachetools/__init__.py", old_str="self",
+              new_str="me"), "occurs"),
+        (call(env, "edit_file", path="../../etc/passwd", old_str="root", new_str="x"),
+         "outside the repository"),
+        (call(env, "view_file", path="/etc/shadow"), "outside the repository"),
+        (call(env, "view_file", path="nope.py"), "No such file"),
+        (call(env, "bash", command=""), "non-empty"),
+        (call(env, "bash", command="ls", timeout=10_000), "timeout"),
+        (call(env, "bash"), "Bad arguments"),
+        (call(env, "rm_rf", path="/"), "Unknown tool"),
+        (env.step("ls"), "tool call"),
+    ]
+    for result, expected in checks:
+        assert result.info.get("invalid_action") is True, result.observation.text
+        assert expected in result.observation.text
+    hang = call(env, "bash", command="sleep 100", timeout=2)
+    assert "timed out after 2s" in hang.observation.text and not hang.terminated
+    flood = call(env, "bash", command="yes flood | head -c 3000000")
+    assert "output truncated" in flood.observation.text
+    assert len(flood.observation.text) < env.max_output + 500
+    bad_patch = call(env, "bash", command="printf 'not a patch' | git apply -")
+    assert "[exit code 128]" in bad_patch.observation.text  # git's own error, not a crash
+    listing = call(env, "view_file", path="src/cachetools", start_line=1)
+    assert "keys.py" in listing.observation.text
+    lines = call(env, "view_file", path="src/cachetools/keys.py", start_line=2, end_line=3)
+    assert lines.observation.text.lstrip().startswith("2\t")
+    # The sandbox still works, and losing .git is a clear grading message, not a crash.
+    call(env, "bash", command="rm -rf .git")
+    obs, reward, terminated, _, _info = call(env, "submit")
+    assert (reward, terminated) == (0.0, True) and ".git" in obs.text
+    after = call(env, "bash", command="ls")
+    assert after.info["invalid_action"] and "episode is over" in after.observation.text
+
+
+def test_check_env_on_one_instance():
+    made = gym_agents.make("swe/starter-v0", instance_ids=[CACHETOOLS])
+    try:
+        check_env(made)
+    finally:
+        made.close()
+
+
+def test_validate_finds_a_broken_instance():
+    suite, instances = load_suite("starter")
+    good = next(i for i in instances if i["instance_id"] == CACHETOOLS)
+    broken = dict(good, instance_id="broken", FAIL_TO_PASS=good["PASS_TO_PASS"][:1],
+                  PASS_TO_PASS=good["PASS_TO_PASS"][1:])
+    checks = {c.instance_id: c for c in validate_suite(suite, [good, broken], jobs=2)}
+    assert checks[CACHETOOLS].ok, checks[CACHETOOLS].problem
+    assert not checks["broken"].ok and "pass on the bug" in checks["broken"].problem
+
+
+def test_eval_cli_oracle(tmp_path, capsys):
+    out = tmp_path / "run"
+    code = cli_main(["eval", "--env", "swe/starter-v0", "--agent", "oracle", "--episodes", "2",
+                     "--concurrency", "2", "--env-arg", f"instance_ids={json.dumps(SUBSET[:2])}",
+                     "--out", str(out), "--quiet"])
+    assert code == 0
+    episodes = [json.loads(line) for line in (out / "episodes.jsonl").read_text().splitlines()]
+    assert len(episodes) == 2
+    assert all(e["status"] == "ok" and e["success"] for e in episodes), episodes
