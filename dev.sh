@@ -18,6 +18,8 @@ command -v gcc >/dev/null || need_apt+=(build-essential python3-dev)
 # cmake builds fast-downward (ALFWorld's planner); Java runs ScienceWorld's simulator.
 command -v cmake >/dev/null || need_apt+=(cmake)
 command -v java >/dev/null || need_apt+=(default-jre-headless)
+# Debian's Chromium for the browser tests (viewer, web envs): Playwright drives it, never downloads one.
+command -v chromium >/dev/null || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo ">> apt-get install ${need_apt[*]}"
