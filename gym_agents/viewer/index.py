@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import re
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -232,6 +233,8 @@ class Run:
     config_file: str | None = None
     summary: dict[str, Any] | None = None
     index: EpisodeIndex | None = None
+    # The server answers requests in threads; one of them at a time extends the index.
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
     def kind(self) -> str:
@@ -243,11 +246,12 @@ class Run:
         """The index, brought up to date with episodes appended since (a live run)."""
         if self.episodes_file is None:
             return EpisodeIndex(Path(""))
-        if self.index is None:
-            self.index = build_index(self.episodes_file, progress)
-        else:
-            self.index = update_index(self.index, progress)
-        return self.index
+        with self._lock:
+            if self.index is None:
+                self.index = build_index(self.episodes_file, progress)
+            else:
+                self.index = update_index(self.index, progress)
+            return self.index
 
     def episode(self, n: int) -> dict[str, Any]:
         rows = self.load_index().rows

@@ -300,7 +300,7 @@ function renderEpisode(ep) {
     ["seed", ep.seed], ["sample", ep.sample_index], ["agent", ep.agent], ["model", ep.model],
     ["duration", ep.duration ? fmt(ep.duration) + " s" : null], ["retries", ep.retries || null],
     ["started", ep.started_at ? new Date(ep.started_at * 1000).toISOString().replace("T", " ").slice(0, 19) : null],
-    ["version", ep.package_version], ["step", ep.step], ["episode id", ep.episode_id]];
+    ["version", ep.package_version], ["training step", ep.step ?? (ep.config || {}).train_step], ["episode id", ep.episode_id]];
   box.append(el("dl", { class: "facts" }, facts.filter(([, v]) => v !== null && v !== undefined && v !== "")
     .map(([k, v]) => [el("dt", {}, k), el("dd", {}, String(v))])));
   if (ep.error) box.append(el("pre", { class: "error" }, ep.error));
