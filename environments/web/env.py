@@ -24,6 +24,7 @@ from .dom import AXTREE_JS, CENTER_JS
 from .runtime import BrowserRuntime, is_closed_error, shared_runtime
 
 ACTION_TIMEOUT_MS = 3000
+NAVIGATION_GRACE_MS = 50
 MAX_TREE_LINES = 400
 RANDOM_FILL_TEXT = "hello"
 
@@ -172,10 +173,9 @@ class WebEnv(Env):
         await self._close_context()
         self._seed = int.from_bytes(os.urandom(4), "little") if seed is None else int(seed)
         width, height = self.task.viewport
-        self._context = await self.runtime.new_context(viewport={"width": width, "height": height})
+        self._context, self._page = await self.runtime.new_page(width, height)
         self._messages, self._oracle_queue, self._done = [], [], False
         try:
-            self._page = await self._context.new_page()
             self._page.set_default_timeout(ACTION_TIMEOUT_MS * 5)
             self._goal = await self.task.setup(self._context, self._page, self._seed)
             obs = await self._observe("")
@@ -250,10 +250,14 @@ class WebEnv(Env):
         page, args = self._page, action.args
         if action.name == "mouse_click":
             await page.mouse.click(args["x"], args["y"])
+            # Unlike a locator click, a raw click does not wait for the navigation it may
+            # start (a submit button): give it a moment to begin, then wait for the load.
+            await page.wait_for_timeout(NAVIGATION_GRACE_MS)
         elif action.name == "keyboard_type":
             await page.keyboard.type(args["text"])
         elif action.name == "keyboard_press":
             await page.keyboard.press(args["key_comb"])
+            await page.wait_for_timeout(NAVIGATION_GRACE_MS)
         elif action.name == "scroll":
             await page.mouse.wheel(args["delta_x"], args["delta_y"])
         elif action.name == "goto":
@@ -272,11 +276,13 @@ class WebEnv(Env):
         page = self._page
         parts = [f"# Goal\n{self._goal}"]
         if self.mode == "axtree":
-            tree = await page.evaluate(AXTREE_JS, [self.task.root_selector, MAX_TREE_LINES])
+            tree = await self._evaluate(AXTREE_JS, [self.task.root_selector, MAX_TREE_LINES])
             self._interactive = tree["interactive"]
             parts.append(f"# Current page\nURL: {page.url}\n\n# Accessibility tree\n"
                          f"{tree['text']}")
         else:
+            # Tag bids all the same: the oracle's actions are translated through them.
+            await self._evaluate(AXTREE_JS, [self.task.root_selector, 0])
             width, height = self.task.viewport
             parts.append(f"# Current page\nURL: {page.url}\nThe screenshot is {width}x{height} "
                          "pixels; act with mouse_click(x, y) and keyboard_type(text).")
@@ -290,7 +296,26 @@ class WebEnv(Env):
             images = (Image(await page.screenshot(type="png"), width, height),)
         return Observation("\n\n".join(parts), images=images, tools=self.tools)
 
+    async def _evaluate(self, script: str, arg: Any) -> Any:
+        """`page.evaluate`, retried when a navigation the action started replaced the page."""
+        for attempt in range(3):
+            try:
+                return await self._page.evaluate(script, arg)
+            except Exception as exc:
+                if "context was destroyed" not in str(exc) or attempt == 2:
+                    raise
+                await self._page.wait_for_load_state("load", timeout=ACTION_TIMEOUT_MS * 3)
+        return None
+
     async def _oracle(self) -> str:
+        try:
+            return await self._next_oracle_action()
+        except OracleUnavailable:
+            raise
+        except Exception as exc:
+            raise self._infra_or(exc) from exc
+
+    async def _next_oracle_action(self) -> str:
         if self._oracle_queue:
             return self._oracle_queue.pop(0)
         action = await self.task.oracle(self._page)

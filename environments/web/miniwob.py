@@ -37,6 +37,9 @@ _START_JS = """(seed) => {
 }"""
 _STATUS_JS = """() => ({done: WOB_DONE_GLOBAL, reward: WOB_REWARD_GLOBAL,
                         raw: WOB_RAW_REWARD_GLOBAL, reason: WOB_REWARD_REASON})"""
+# A few tasks return {utterance, fields} instead of the text (MiniWoB's train data mode).
+_UTTERANCE_JS = """() => { const u = core.getUtterance();
+                           return typeof u === 'string' ? u : u && u.utterance; }"""
 # The score panel beside the task is MiniWoB's own UI, not part of the task.
 _HIDE_PANEL_CSS = "#reward-display { display: none !important; }"
 
@@ -64,7 +67,7 @@ class MiniWoBTask(WebTask):
         await page.evaluate(_START_JS, seed)
         # Some tasks build their page asynchronously and say so through WOB_TASK_READY.
         await page.wait_for_function("() => WOB_TASK_READY !== false", timeout=5000)
-        goal = await page.evaluate("() => core.getUtterance()")
+        goal = await page.evaluate(_UTTERANCE_JS)
         if not isinstance(goal, str):
             raise EnvInfraError(f"MiniWoB task {self.name} did not start")
         return goal

@@ -14,7 +14,8 @@ const fill = (e, v) => call('fill', bid(e), v);
 const select = (e, v) => call('select_option', bid(e), v);
 const $$ = s => Array.from(document.querySelectorAll(s));
 const $1 = s => document.querySelector(s);
-const query = core.getUtterance();
+const utterance = core.getUtterance();
+const query = typeof utterance === 'string' ? utterance : utterance.utterance;
 const quoted = (i = 0) => [...query.matchAll(/"([^"]*)"/g)][i][1];
 const byText = (sel, t) => $$(sel).find(e => e.textContent.trim() === t);
 const fillThen = (pairs, last) => {

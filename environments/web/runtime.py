@@ -75,6 +75,7 @@ class BrowserRuntime:
         self._playwright: Any = None
         self.browser: Any = None
         self._launch_lock: asyncio.Lock | None = None
+        self._spare: asyncio.Future | None = None
         self.launches = 0
 
     # Running coroutines on the runtime's loop, from any thread.
@@ -115,17 +116,44 @@ class BrowserRuntime:
             self.launches += 1
             return self.browser
 
-    async def new_context(self, **options: Any) -> Any:
-        """A fresh isolated context; relaunches the browser first if it died."""
+    async def new_page(self, width: int, height: int) -> tuple[Any, Any]:
+        """A fresh isolated context with one page; relaunches the browser first if it died.
+
+        Opening a context and its page costs a renderer process start (~0.2 s), so
+        one spare is kept ready and replaced in the background as it is taken.
+        """
         try:
-            browser = await self._ensure_browser()
-            return await browser.new_context(**options)
+            context, page = await self._take_spare() or await self._open()
+            await page.set_viewport_size({"width": width, "height": height})
+            self._spare = asyncio.ensure_future(self._open())
+            self._spare.add_done_callback(lambda f: f.cancelled() or f.exception())
+            return context, page
         except EnvInfraError:
             raise
         except Exception as exc:
             raise EnvInfraError(f"could not open a browser context: {exc}") from exc
 
+    async def _take_spare(self) -> tuple[Any, Any] | None:
+        spare, self._spare = self._spare, None
+        if spare is None:
+            return None
+        try:
+            context, page = await spare
+        except Exception:  # the browser died while it opened: open a fresh one
+            return None
+        if page.is_closed() or not self.browser.is_connected():
+            return None
+        return context, page
+
+    async def _open(self) -> tuple[Any, Any]:
+        browser = await self._ensure_browser()
+        context = await browser.new_context()
+        return context, await context.new_page()
+
     async def _shutdown(self) -> None:
+        if self._spare is not None:
+            with contextlib.suppress(Exception):
+                await (await self._spare)[0].close()
         if self.browser is not None:
             # a dead browser has nothing left to close
             with contextlib.suppress(Exception):

@@ -56,6 +56,8 @@ class LocalWebServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive: a MiniWoB page loads ~6 files
+
             def do_GET(self) -> None:
                 server._serve(self, "GET")
 
