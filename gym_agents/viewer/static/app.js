@@ -350,7 +350,9 @@ function renderTurn(turn) {
 function renderAction(action) {
   if (action && typeof action === "object" && action.tool_call) {
     const call = action.tool_call;
-    return el("pre", { class: "action" }, `${call.name}(${JSON.stringify(call.arguments, null, 1)})`);
+    const args = JSON.stringify(call.arguments);
+    return el("pre", { class: "action" },
+      `${call.name}(${args.length < 100 ? args : JSON.stringify(call.arguments, null, 2)})`);
   }
   return el("pre", { class: "action" }, typeof action === "string" ? action : JSON.stringify(action));
 }
