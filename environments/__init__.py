@@ -13,9 +13,11 @@ def register_envs() -> None:
     from gym_agents.environments.swe.registration import register_swe_envs
     from gym_agents.environments.textworld.registration import register_textworld_envs
     from gym_agents.environments.toy import register_toy_envs
+    from gym_agents.environments.web.registration import register_web_envs
 
     register_toy_envs()
     register_textworld_envs()
     register_alfworld_envs()
     register_scienceworld_envs()
     register_swe_envs()
+    register_web_envs()

@@ -26,6 +26,8 @@ def _marks(env_id: str):
     if env_id in UPSTREAM_FLAKY:
         marks.append(pytest.mark.xfail(strict=False, reason="ScienceWorld gold path varies "
                                                             "across reloads (upstream)"))
+    if env_id.startswith("web/"):
+        marks.append(pytest.mark.browser)
     if env_id.startswith("swe/"):
         marks.append(pytest.mark.docker)  # episodes run in docker sandboxes
     return marks
