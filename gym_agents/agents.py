@@ -179,6 +179,7 @@ AGENTS: dict[str, type | str] = {
     "oracle": OracleAgent, "random": RandomAgent, "human": HumanAgent,
     "react": "gym_agents.scaffolds.react:ReActAgent",
     "tool_calling": "gym_agents.scaffolds.tool_calling:ToolCallingAgent",
+    "bash_only": "gym_agents.scaffolds.bash_only:BashOnlyAgent",
 }
 
 

@@ -26,6 +26,7 @@ from gym_agents.environments.swe.suite import (
 )
 from gym_agents.environments.swe.testrun import SuiteRun
 from gym_agents.errors import ConfigError
+from gym_agents.scaffolds.bash_only import SUBMIT_COMMAND, parse_bash
 
 SOURCE = textwrap.dedent("""\
     LIMIT = 3 + 4
@@ -191,3 +192,11 @@ def test_cli_errors_say_what_to_do(capsys):
 def test_instances_are_json_lines():
     _, instances = load_suite("starter")
     assert json.loads(json.dumps(instances[0])) == instances[0]
+
+
+def test_bash_only_reads_exactly_one_bash_block():
+    assert parse_bash("THOUGHT: look\n\n```bash\nls -la\n```") == ("ls -la", None)
+    assert parse_bash(f"done\n```sh\n{SUBMIT_COMMAND}\n```")[0] == SUBMIT_COMMAND
+    for reply in ("just words", "```bash\nls\n```\n```bash\npwd\n```", "```bash\n\n```"):
+        command, problem = parse_bash(reply)
+        assert command is None and "exactly one bash block" in problem

@@ -6,16 +6,20 @@ A small subset of the starter suite keeps this within the CI budget;
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
 
 import gym_agents
 from gym_agents import ToolCall
+from gym_agents.agents import make_agent
 from gym_agents.cli.main import main as cli_main
 from gym_agents.environments.swe.env import SweEnv
 from gym_agents.environments.swe.suite import load_suite
 from gym_agents.environments.swe.validate import validate_suite
+from gym_agents.llm.scripted import ScriptedLLM
+from gym_agents.rollout import run_episode
 from gym_agents.testing import check_env
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -147,3 +151,18 @@ def test_eval_cli_oracle(tmp_path, capsys):
     episodes = [json.loads(line) for line in (out / "episodes.jsonl").read_text().splitlines()]
     assert len(episodes) == 2
     assert all(e["status"] == "ok" and e["success"] for e in episodes), episodes
+
+
+def test_bash_only_scaffold_fixes_a_bug_with_a_scripted_model(env):
+    env.reset(options={"instance_id": CACHETOOLS})
+    fix = env.oracle_action().arguments["command"]
+    replies = [f"THOUGHT: apply the fix.\n\n```bash\n{fix}```",
+               "THOUGHT: no block this time",
+               "THOUGHT: run the tests.\n\n```bash\npython -m pytest -q -x tests | tail -1\n```",
+               "THOUGHT: done.\n\n```bash\necho COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT\n```"]
+    agent = make_agent("bash_only", llm=ScriptedLLM(replies, cycle=False))
+    episode = asyncio.run(run_episode(env, agent, env_id="swe/starter-v0", seed=0,
+                                      options={"instance_id": CACHETOOLS}, model="scripted"))
+    assert episode.status == "ok" and episode.success, episode
+    assert episode.num_turns == 4
+    assert "passed" in episode.turns[2].observation.text
