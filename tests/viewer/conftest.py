@@ -82,6 +82,12 @@ def png_bytes(width: int, height: int, pixel=lambda x, y: (x * 4 % 256, y * 4 % 
             + chunk(b"IEND", b""))
 
 
+def obs_messages(t: int, image: Image | None) -> list[dict]:
+    """What the model saw: text, and on turn 2 the screenshot too (as a VLM gets it)."""
+    obs = Observation(text=f"prompt of turn {t}", images=(image,) if image and t == 2 else ())
+    return obs.to_messages()
+
+
 def training_episode(i: int, step: int, image: Image | None) -> Episode:
     """A 4-turn training episode with token ids, logprobs and two SUPO segments."""
     turns = []
@@ -98,7 +104,7 @@ def training_episode(i: int, step: int, image: Image | None) -> Episode:
         turns.append(Turn(
             index=t, action=f"move {t}", observation=obs, reward=1.0 if info["success"] else 0.0,
             terminated=t == 3, info=info,
-            messages=[{"role": "user", "content": f"prompt of turn {t}"}],
+            messages=obs_messages(t, image),
             completion=f"Thought: step {t}\nAction: move {t}",
             prompt_token_ids=list(range(30 + t)), token_ids=list(range(100, 112 + t)),
             logprobs=logprobs, agent_seconds=0.01, env_seconds=0.002, segment=t // 2))

@@ -155,6 +155,9 @@ def test_tokens_logprobs_images_and_info(page, viewer, shots, screenshot_image):
     assert [strips.nth(i).locator("span").count() for i in range(4)] == \
         [len(t["logprobs"]) for t in episode["turns"]]
     # The screenshot in turn 1's observation is decoded and shown at its size.
+    page.locator("#turn-2 details summary", has_text="messages").click()
+    assert page.locator("#turn-2 .message img.shot").evaluate("i => i.naturalWidth") == \
+        screenshot_image.width
     size = page.eval_on_selector("#turn-1 img.shot",
                                  "i => [i.complete, i.naturalWidth, i.naturalHeight]")
     assert size == [True, screenshot_image.width, screenshot_image.height]
@@ -233,7 +236,12 @@ def test_report_opens_offline(page, all_runs, shots, tmp_path):
     assert page.locator("svg.chart").count() > 10
     shoot(page, shots, "report", ["gym-agents report", "textworld/simple-v0", "Training"])
     go(page, "#ep/4/0")
-    assert page.locator(".turn img.shot").count() == 1
+    assert page.locator(".turn .observation img.shot").count() == 1
+    go(page, "#run/0?env=toy/Relay-v0")  # the report filters its own episodes
+    first_two = (all_runs[0] / "oracle" / "episodes.jsonl").read_text().splitlines()[:2]
+    relay = sum(json.loads(line)["env_id"] == "toy/Relay-v0" for line in first_two)
+    assert page.locator("#episode-table tr.link").count() == relay
+    assert "first 2 of 8 episodes" in page.inner_text("#app")
     assert all(url.startswith(("file:", "data:")) for url in requests), requests
     data = json.loads(page.evaluate("JSON.stringify(Object.keys(window.GA_DATA))"))
     assert data == ["runs", "metrics", "rows", "episodes"]
