@@ -98,7 +98,10 @@ def training_episode(i: int, step: int, image: Image | None) -> Episode:
             info["summary"] = f"Summary of segment 0: tried {i} moves, the door is locked."
         if t == 3:
             info.update({"patch": PATCH, "tests": {"test_add": "passed", "test_sub": "failed"},
-                         "submission": "submission.csv", "score": 0.75})
+                         "submission": "submission.csv", "score": 0.75,
+                         "grade": {"resolved": False, "fail_to_pass_fixed": 0.5,
+                                   "regressions": ["tests/test_calc.py::test_sub"],
+                                   "still_failing": []}})
         obs = Observation(text=f"obs {i}.{t} <script>alert('x')</script> </script>",
                           images=(image,) if image is not None and t == 1 else ())
         turns.append(Turn(

@@ -166,8 +166,12 @@ def test_tokens_logprobs_images_and_info(page, viewer, shots, screenshot_image):
     assert page.locator("#app script").count() == 0
     # SUPO segment boundaries, the SWE-style patch and tests, the MLE-style score.
     assert page.locator(".segment").all_inner_texts() == ["segment 0", "segment 1"]
+    assert "Summary of segment 0" in page.locator("#turn-2 .summary-text pre").inner_text()
     assert page.locator("#turn-3 pre.diff .add").inner_text().strip() == "+    return a + b"
     assert page.locator("#turn-3 ul.tests .badge.bad").inner_text() == "failed"
+    grade = page.locator("#turn-3 .nested")  # a nested dict: its own chips and lists
+    assert "resolved false" in grade.inner_text()
+    assert grade.locator("ul.plain li").all_inner_texts() == ["tests/test_calc.py::test_sub"]
     page.locator("#turn-1").scroll_into_view_if_needed()
     shoot(page, shots, "episode-images", ["prompt 31 tok", "completion 13 tok", "score 0.75"])
     stats = image_stats(page, page.locator("#turn-1 img.shot").screenshot())

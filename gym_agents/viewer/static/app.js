@@ -405,7 +405,8 @@ function renderInfo(info) {
   const blocks = el("div", {});
   for (const [key, value] of Object.entries(info)) {
     if (value === null || ["number", "boolean"].includes(typeof value) ||
-        (typeof value === "string" && value.length < 80 && !value.includes("\n"))) {
+        (typeof value === "string" && value.length < 80 && !value.includes("\n") &&
+         !/summary|diff|patch/i.test(key))) {
       const cls = /score|success|reward/.test(key) ? "key-value strong" : "key-value";
       chips.append(el("span", { class: cls }, el("b", {}, key), " ", fmt(value)));
     } else {
@@ -426,14 +427,15 @@ function renderInfoBlock(key, value) {
   }
   if (/test/i.test(key) && value && typeof value === "object") return el("div", {}, label, testResults(value));
   if (typeof value === "string") return el("div", { class: /summary/i.test(key) ? "summary-text" : "" }, label, el("pre", {}, value));
-  const flat = value && typeof value === "object" && !Array.isArray(value) &&
-    Object.values(value).every((v) => v === null || typeof v !== "object");
-  if (flat && Object.keys(value).length <= 10) {  // e.g. llm usage: one line of chips
-    return el("div", { class: "chips" }, el("span", { class: "label" }, key),
-      Object.entries(value).map(([k, v]) => el("span", { class: "key-value" }, el("b", {}, k), " ", fmt(v))));
+  if (value && typeof value === "object" && !Array.isArray(value)) {  // e.g. a grade: its parts
+    const inner = renderInfo(value);
+    return JSON.stringify(value).length < 1500 ? el("div", { class: "nested" }, label, inner) : details(key, inner);
   }
-  const text = JSON.stringify(value, null, 2);
-  return text.length < 600 ? el("div", {}, label, json(value)) : details(key, json(value));
+  if (Array.isArray(value) && value.every((v) => typeof v === "string")) {
+    return el("div", {}, label, value.length
+      ? el("ul", { class: "plain" }, value.map((v) => el("li", {}, v))) : el("span", { class: "muted" }, "none"));
+  }
+  return details(key, json(value));
 }
 
 function diffBlock(text) {
