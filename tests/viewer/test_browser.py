@@ -211,6 +211,9 @@ def test_training_plots(page, viewer, shots):
     assert reward.locator("polygon.band").count() == 1
     assert reward.locator("circle.dot.eval").count() == 3  # held-out eval points
     assert page.locator("svg.chart[data-key='eval/success'] circle").count() == 3
+    # A long run's curves are thinned to what a chart can show, keeping the last step.
+    kept = page.evaluate("thin(Array.from({length: 4000}, (_, i) => [i, 2 * i]))")
+    assert 1000 < len(kept) <= 1501 and kept[-1] == [3999, 7998]
     shoot(page, shots, "training", ["Training", "reward/mean", "pivot/retention",
                                     "supo/summaries_mean", "policy/approx_kl"])
 

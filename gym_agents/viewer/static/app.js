@@ -497,7 +497,7 @@ function trainingPlots(section, rows) {
   const groups = {};
   for (const k of [...keys].sort()) (groups[k.includes("/") ? k.split("/")[0] : "other"] ||= []).push(k);
   const rank = (g) => (GROUP_ORDER.includes(g) ? GROUP_ORDER.indexOf(g) : GROUP_ORDER.length);
-  const points = (k) => rows.map((r, i) => [r.step ?? i, r[k]]).filter(([, v]) => typeof v === "number");
+  const points = (k) => thin(rows.map((r, i) => [r.step ?? i, r[k]]).filter(([, v]) => typeof v === "number"));
   const lastStep = rows[rows.length - 1].step;
   section.append(el("p", { class: "muted" }, `${rows.length} logged steps, last step ${fmt(lastStep)}`));
   // Held-out eval points go on top of the matching training curve too.
@@ -519,6 +519,13 @@ function trainingPlots(section, rows) {
     }
     section.append(el("h3", {}, group), charts);
   }
+}
+
+// A long run logs more steps than a 340-pixel chart can show: keep every k-th point and the last.
+function thin(points, most = 1500) {
+  if (points.length <= most) return points;
+  const k = Math.ceil(points.length / most);
+  return points.filter((_, i) => i % k === 0 || i === points.length - 1);
 }
 
 function lineChart(title, series) {
