@@ -42,6 +42,31 @@ if (!visible(content)) return click($1('#area h3'));
 return click($1('#subbtn'));
 """
 
+# A link hidden in a closed tab or section: open that first, then click it.
+_HIDDEN_LINK = r"""
+const link = byText('#area .alink', quoted());
+// click-tab-2-medium: with the link gone (tab 2 emptied), tab 2 itself is the answer.
+if (!link) return click($$('.ui-tab')[1]);
+if (visible(link)) return click(link);
+const tab = link.closest('[id^=tabs-]');
+if (tab) return click($1('#area ul a[href="#' + tab.id + '"]'));
+return click(link.closest('div').previousElementSibling);
+"""
+
+_ARITHMETIC = r"""
+const [a, op, b] = $1('#math-problem').textContent.trim().split(/\s+/);
+const value = op === '+' ? +a + +b : op === '-' ? a - b : a * b;
+return fillThen([[$1('#math-answer'), String(value)]], $1('#subbtn'));
+"""
+
+_ALGEBRA = r"""
+const [l, op, r, , m] = $1('#math-problem').textContent.trim().split(/\s+/);
+let x;
+if (l === 'x') x = op === '+' ? m - r : +m + +r;
+else x = op === '+' ? m - l : l - m;
+return fillThen([[$1('#math-answer'), String(x)]], $1('#subbtn'));
+"""
+
 ORACLES: dict[str, str] = {
     "click-button": "return click(byText('#area button', quoted()));",
     "click-link": "return click(byText('#area .alink', quoted()));",
@@ -94,5 +119,29 @@ const want = query.match(/^Select (.*) from the list/)[1];
 const sel = $1('#options');
 if (sel.options[sel.selectedIndex].text !== want) return select(sel, want);
 return click($1('#area button'));
+""",
+    "click-test-transfer":
+        "return click($1(query.includes('TWO') ? '#subbtn2' : '#subbtn'));",
+    "click-checkboxes-transfer": _CHECKBOXES,
+    "click-tab-2": _HIDDEN_LINK,
+    "click-tab-2-easy": _HIDDEN_LINK,
+    "click-tab-2-medium": _HIDDEN_LINK,
+    "click-tab-2-hard": _HIDDEN_LINK,
+    "click-collapsible-2": _HIDDEN_LINK,
+    "click-collapsible-2-nodelay": _HIDDEN_LINK,
+    "enter-text-dynamic": "return fillThen([[$1('#tt'), quoted()]], $1('#subbtn'));",
+    "unicode-test": "return click(byText('#area button', quoted()));",
+    "copy-paste": "return fillThen([[$1('#answer-input'), $1('#to-copy').value]], $1('#subbtn'));",
+    "copy-paste-2": r"""
+const area = ['1st', '2nd', '3rd'].findIndex(p => query.includes(p)) + 1;
+return fillThen([[$1('#answer-input'), $1('#text-' + area).value]], $1('#subbtn'));
+""",
+    "text-transform": "return fillThen([[$1('#tt'), $1('#captcha').textContent]], $1('#subbtn'));",
+    "simple-arithmetic": _ARITHMETIC,
+    "simple-algebra": _ALGEBRA,
+    "login-user-popup": r"""
+const popup = $1('#popup-cancel');
+if (visible(popup)) return click(popup);
+return fillThen([[$1('#username'), quoted(0)], [$1('#password'), quoted(1)]], $1('#subbtn'));
 """,
 }
