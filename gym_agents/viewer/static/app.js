@@ -502,6 +502,10 @@ function trainingPlots(section, rows) {
   section.append(el("p", { class: "muted" }, `${rows.length} logged steps, last step ${fmt(lastStep)}`));
   // Held-out eval points go on top of the matching training curve too.
   const overlay = { "reward/mean": "eval/reward", "success/mean": "eval/success" };
+  // Every chart spans the run's steps, so sparse series (eval) line up with the others.
+  const domain = extent(rows.map((r, i) => r.step ?? i));
+  const all = el("div", { class: "groups" });
+  section.append(all);
   for (const group of Object.keys(groups).sort((x, y) => rank(x) - rank(y) || x.localeCompare(y))) {
     const charts = el("div", { class: "charts" });
     for (const key of groups[group]) {
@@ -515,9 +519,9 @@ function trainingPlots(section, rows) {
         series[0].band = pts.map(([x, y]) => [x, y, byStep.get(x)]).filter((p) => p[2] !== undefined);
       }
       if (overlay[key] && keys.has(overlay[key])) series.push({ name: overlay[key], points: points(overlay[key]), dots: true, cls: "eval" });
-      charts.append(lineChart(key, series));
+      charts.append(lineChart(key, series, domain));
     }
-    section.append(el("h3", {}, group), charts);
+    all.append(el("div", { class: "group" }, el("h3", {}, group), charts));
   }
 }
 
@@ -528,14 +532,14 @@ function thin(points, most = 1500) {
   return points.filter((_, i) => i % k === 0 || i === points.length - 1);
 }
 
-function lineChart(title, series) {
+function lineChart(title, series, domain) {
   const W = 340, H = 190, L = 50, R = 12, T = 24, B = 24;
   const xs = [], ys = [];
   for (const s of series) {
     for (const [x, y] of s.points) { xs.push(x); ys.push(y); }
     for (const [, y, sd] of s.band || []) { ys.push(y - sd, y + sd); }
   }
-  let [x0, x1] = extent(xs);
+  let [x0, x1] = extent(domain ? xs.concat(domain) : xs);
   let [y0, y1] = extent(ys);
   if (x0 === x1) { x0 -= 1; x1 += 1; }
   if (y0 === y1) { const pad = Math.abs(y0) * 0.1 || 1; y0 -= pad; y1 += pad; }
