@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
@@ -30,6 +31,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("env_id", metavar="ID")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--split", default="test", help="task split for envs that have one")
+    p.add_argument("--screenshots", metavar="DIR", default=None,
+                   help="where to save the screenshots of envs that show images (web, GUI); "
+                        "default runs/play/<env>-<seed>")
     p.set_defaults(func=play_command)
 
 
@@ -41,6 +45,8 @@ def play_command(args: argparse.Namespace, input_fn=input) -> int:
     try:
         obs, info = env.reset(seed=args.seed)
         console.print(escape(obs.text))
+        shots = _ScreenshotSaver(args, console)
+        shots.save(obs)
         while True:
             try:
                 line = input_fn("> ").strip()
@@ -67,6 +73,7 @@ def play_command(args: argparse.Namespace, input_fn=input) -> int:
                 parse_human_action(line, env.action_kinds))
             total += reward
             console.print(escape(obs.text))
+            shots.save(obs)
             if reward:
                 console.print(f"[dim]reward {reward:+.3f} (total {total:.3f})[/dim]")
             if terminated or truncated:
@@ -75,3 +82,22 @@ def play_command(args: argparse.Namespace, input_fn=input) -> int:
                 return 0
     finally:
         env.close()
+
+
+class _ScreenshotSaver:
+    """Writes each observation's images as step-NNN.png, so you can look at the page."""
+
+    def __init__(self, args: argparse.Namespace, console: Console) -> None:
+        default = Path("runs") / "play" / f"{args.env_id.replace('/', '_')}-{args.seed}"
+        self.folder = Path(args.screenshots) if args.screenshots else default
+        self.console = console
+        self.step = 0
+
+    def save(self, obs) -> None:
+        for index, image in enumerate(obs.images):
+            self.folder.mkdir(parents=True, exist_ok=True)
+            suffix = f"-{index}" if index else ""
+            path = self.folder / f"step-{self.step:03d}{suffix}.png"
+            path.write_bytes(image.png)
+            self.console.print(f"[dim]screenshot: {path}[/dim]")
+        self.step += 1

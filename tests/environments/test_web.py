@@ -248,3 +248,17 @@ def test_concurrent_episodes_share_one_browser_in_isolated_contexts():
     episodes = asyncio.run(run_all())
     assert all(e.status == "ok" and e.success for e in episodes)
     assert len({e.task_id for e in episodes}) == 3
+
+
+@browser
+def test_play_saves_a_screenshot_per_step(tmp_path):
+    import argparse
+
+    from gym_agents.cli.play import play_command
+
+    lines = iter(['click("999999")', "noop()", "/quit"])
+    args = argparse.Namespace(env_id="web/miniwob.click-button-v0", seed=1, split="test",
+                              screenshots=str(tmp_path))
+    assert play_command(args, input_fn=lambda _: next(lines)) == 0
+    shots = sorted(p.name for p in tmp_path.glob("*.png"))
+    assert shots == ["step-000.png", "step-001.png", "step-002.png"]
