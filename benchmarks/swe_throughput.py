@@ -50,8 +50,8 @@ def setup_times(suite, instances, image: str) -> None:
             setup_repo(sb, package, instance["bug_patch"])
             warm.append(time.perf_counter() - start)
             pool.release(sb)
-    print(f"cold (open + setup)      {mean_s(cold)}")
-    print(f"warm pool (acquire + setup) {mean_s(warm)}")
+    print(f"{'cold (open + setup)':<30}{mean_s(cold)}")
+    print(f"{'warm pool (acquire + setup)':<30}{mean_s(warm)}")
     print(f"warm pool is {statistics.mean(cold) / statistics.mean(warm):.1f}x faster")
 
 
@@ -66,7 +66,7 @@ def grading_times(suite, instances, image: str) -> None:
                 grade = grader.grade(sb, package, instance, instance["patch"])
                 seconds = time.perf_counter() - start
             tests = len(instance["FAIL_TO_PASS"]) + len(instance["PASS_TO_PASS"])
-            print(f"{instance['instance_id']:<58} {seconds:6.2f} s  {tests:4d} tests  "
+            print(f"{instance['instance_id']:<64} {seconds:6.2f} s  {tests:4d} tests  "
                   f"resolved={grade.resolved}")
 
 

@@ -160,9 +160,28 @@ def test_bash_only_scaffold_fixes_a_bug_with_a_scripted_model(env):
                "THOUGHT: no block this time",
                "THOUGHT: run the tests.\n\n```bash\npython -m pytest -q -x tests | tail -1\n```",
                "THOUGHT: done.\n\n```bash\necho COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT\n```"]
-    agent = make_agent("bash_only", llm=ScriptedLLM(replies, cycle=False))
+    agent = make_agent("bash_only", llm=ScriptedLLM(replies, cycle=False),
+                       sampling={"max_tokens": 4096})  # the patch is long
     episode = asyncio.run(run_episode(env, agent, env_id="swe/starter-v0", seed=0,
                                       options={"instance_id": CACHETOOLS}, model="scripted"))
     assert episode.status == "ok" and episode.success, episode
     assert episode.num_turns == 4
     assert "passed" in episode.turns[2].observation.text
+
+
+def test_builder_on_a_package_it_was_never_tuned_on(tmp_path):
+    """parse was not used while developing the builder (see environments/swe/README.md)."""
+    from gym_agents.environments.swe.builder import build_suite
+
+    out = build_suite(["parse==1.20.2"], name="untuned", out=tmp_path / "untuned", seed=0,
+                      tasks=1, max_candidates=8, log=lambda line: None)
+    suite, instances = load_suite(out)
+    assert len(instances) == 1 and suite.packages[0].source_paths == ["parse.py"]
+    assert all(c.ok for c in validate_suite(suite, instances, jobs=1))
+    made = SweEnv(str(out))
+    try:
+        made.reset(seed=0)
+        reward, info = play_oracle(made)
+        assert reward == 1.0 and info["success"]
+    finally:
+        made.close()
