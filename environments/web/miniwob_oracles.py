@@ -144,4 +144,44 @@ const popup = $1('#popup-cancel');
 if (visible(popup)) return click(popup);
 return fillThen([[$1('#username'), quoted(0)], [$1('#password'), quoted(1)]], $1('#subbtn'));
 """,
+    "enter-time": r"""
+const [, h, m, half] = query.match(/Enter (\d+):(\d+)\s*([AP]M)?/);
+const hour = half ? (+h % 12) + (half === 'PM' ? 12 : 0) : +h;
+const want = String(hour).padStart(2, '0') + ':' + m;
+return fillThen([[$1('#tt'), want]], $1('#subbtn'));
+""",
+    "use-spinner": r"""
+const want = +query.match(/Select (-?\d+)/)[1];
+const value = parseInt($1('#spinner').value, 10) || 0;
+if (value < want) return click($1('.ui-spinner-up'));
+if (value > want) return click($1('.ui-spinner-down'));
+return click($1('#subbtn'));
+""",
+    "find-word": r"""
+const words = $1('#area p').textContent.split(/\s+/).filter(Boolean);
+const nth = query.match(/(\d+)(st|nd|rd|th) word/);
+const word = words[+nth[1] - 1].replace(/[^a-zA-Z]+/g, '');
+return fillThen([[$1('#answer-input'), word]], $1('#subbtn'));
+""",
+    "odd-or-even": r"""
+for (const row of $$('.row')) {
+  if (row.querySelector('button.selected')) continue;
+  const odd = Math.abs(parseInt(row.querySelector('.display-number').textContent, 10)) % 2 === 1;
+  return click(row.querySelector(odd ? '.odd' : '.even'));
+}
+return click($1('#submit'));
+""",
+    "sign-agreement": r"""
+if (query.startsWith('Click the cancel')) return click($1('#cancel'));
+const name = $1('#name');
+if (name.disabled) {
+  // The fields unlock once the agreement is scrolled to its end: wheel over it.
+  if (!window.__gaHovered) {
+    window.__gaHovered = true;
+    return call('hover', bid($1('#text-area')));
+  }
+  return call('scroll', 0, 5000);
+}
+return fillThen([[name, quoted()]], $1(query.endsWith('"Agree"') ? '#agree' : '#cancel'));
+""",
 }
