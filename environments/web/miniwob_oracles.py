@@ -184,4 +184,19 @@ if (name.disabled) {
 }
 return fillThen([[name, quoted()]], $1(query.endsWith('"Agree"') ? '#agree' : '#cancel'));
 """,
+    "read-table": r"""
+const key = query.match(/value of (.*) into the text field/)[1];
+const row = $$('#tab tr').find(r => r.cells[0].textContent.trim() === key);
+return fillThen([[$1('#tt'), row.cells[1].textContent.trim()]], $1('#subbtn'));
+""",
+    "enter-date": r"""
+const [mm, dd, yyyy] = query.match(/(\d\d)\/(\d\d)\/(\d{4})/).slice(1);
+return fillThen([[$1('#tt'), yyyy + '-' + mm + '-' + dd]], $1('#subbtn'));
+""",
+    "click-color": r"""
+const color = query.match(/Click on the (.*) colored box/)[1];
+return click($$('#area .color').find(b => b.getAttribute('data-color') === color));
+""",
+    "grid-coordinate":
+        "return click($$('circle').find(c => c.id === query.match(/(\\(.*\\))/)[1]));",
 }
