@@ -199,4 +199,29 @@ return click($$('#area .color').find(b => b.getAttribute('data-color') === color
 """,
     "grid-coordinate":
         "return click($$('circle').find(c => c.id === query.match(/(\\(.*\\))/)[1]));",
+    "form-sequence": r"""
+const [, n, pos] = query.match(/Select (-?\d+) with the slider, click the (\w+) checkbox/);
+const value = $('#slider').slider('value');
+if (value !== +n) {
+  return call('press', bid($1('#slider .ui-slider-handle')),
+              value < +n ? 'ArrowRight' : 'ArrowLeft');
+}
+const box = $1('#checkbox-' + (['1st', '2nd', '3rd'].indexOf(pos) + 1));
+if (!box.checked) return click(box);
+return click($1('#subbtn'));
+""",
+    "form-sequence-2": r"""
+const [, radio, number, box] =
+  query.match(/Check the (\w+) radio button and enter the number "(-?\d+)" into the (\w+)/);
+const nth = p => ['1st', '2nd', '3rd'].indexOf(p);
+const button = $$('#area input[type=radio]')[nth(radio)];
+if (!button.checked) return click(button);
+return fillThen([[$1('#input-' + (nth(box) + 1)), number]], $1('#subbtn'));
+""",
+    "multi-orderings": r"""
+const want = {Genre: 'b:nth-of-type(1)', Director: 'b:nth-of-type(2)', Year: 'b:nth-of-type(3)'};
+const pairs = $$('#area tr').map(row => [row.querySelector('input'),
+  $1('#query ' + want[row.querySelector('th').textContent.trim()]).textContent]);
+return fillThen(pairs, $1('#area .final'));
+""",
 }
