@@ -26,7 +26,7 @@ def test_unknown_env_and_agent_exit_2_with_a_hint(capsys):
     assert main(["info", "toy/Relai-v0"]) == 2
     assert "Did you mean toy/Relay-v0" in capsys.readouterr().err
     assert main(["eval", "--env", "toy/Relay-v0", "--agent", "genius"]) == 2
-    assert "choose one of: human, oracle, random" in capsys.readouterr().err
+    assert "choose one of: " in (err := capsys.readouterr().err) and "oracle, random" in err
 
 
 def test_unusable_out_folder_is_a_clear_error(tmp_path, capsys):
