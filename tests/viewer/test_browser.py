@@ -84,12 +84,18 @@ def shots(tmp_path_factory) -> Path:
 
 def open_view(page, url: str) -> None:
     page.goto(url)
-    page.wait_for_selector("body[data-state=ready]")
+    settle(page)
+
+
+def settle(page) -> None:
+    """Wait until the page shows what its address says (a render follows each hash change)."""
+    page.wait_for_function("document.body.dataset.state === 'ready' && "
+                           "document.body.dataset.shown === location.hash")
 
 
 def go(page, hash_: str) -> None:
-    page.evaluate("h => { document.body.dataset.state = 'loading'; location.hash = h; }", hash_)
-    page.wait_for_selector("body[data-state=ready]")
+    page.evaluate("h => { location.hash = h; }", hash_)
+    settle(page)
 
 
 def image_stats(page, png: bytes) -> dict:
@@ -178,7 +184,7 @@ def test_tokens_logprobs_images_and_info(page, viewer, shots, screenshot_image):
     assert stats["colours"] > 8 and stats["ink"] > 0.01
     page.keyboard.press("j")  # next episode
     page.wait_for_function("location.hash.endsWith('/1')")
-    page.wait_for_selector("body[data-state=ready]")
+    settle(page)
     assert "relay-1" in page.inner_text("h2")
 
 
@@ -188,12 +194,12 @@ def test_episode_filters(page, viewer):
     assert page.locator("#episode-table tr.link").count() == 8
     page.select_option("select[name=env]", "toy/GuessNumber-v0")
     page.wait_for_function("location.hash.includes('env=')")
-    page.wait_for_selector("body[data-state=ready]")
+    settle(page)
     envs = page.locator("#episode-table tr.link td:nth-child(2)").all_inner_texts()
     assert envs == ["toy/GuessNumber-v0"] * 4
     page.select_option("select[name=outcome]", "failure")
     page.wait_for_function("location.hash.includes('outcome=failure')")
-    page.wait_for_selector("body[data-state=ready]")
+    settle(page)
     outcomes = page.locator("#episode-table tr.link td:nth-child(7)").all_inner_texts()
     assert outcomes and all("failure" in o for o in outcomes)
 

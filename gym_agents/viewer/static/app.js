@@ -127,7 +127,8 @@ async function route() {
   }
   app.replaceChildren(view);
   document.body.dataset.view = parts[0] || "runs";
-  document.body.dataset.state = "ready";  // browser tests wait for this
+  document.body.dataset.shown = location.hash;  // browser tests wait for these two
+  document.body.dataset.state = "ready";
 }
 
 // ---------- runs ----------
