@@ -67,6 +67,16 @@ else x = op === '+' ? m - l : l - m;
 return fillThen([[$1('#math-answer'), String(x)]], $1('#subbtn'));
 """
 
+_AUTOCOMPLETE = r"""
+const start = quoted(0), end = query.includes('ends with') ? quoted(1) : '';
+const item = ui_utils.COUNTRIES.find(c => c.startsWith(start) && c.endsWith(end));
+const tags = $1('#tags');
+// The suggestion menu can cover the Submit button: close it first.
+const menuOpen = visible($1('.ui-autocomplete'));
+if (tags.value === item && menuOpen) return call('press', bid(tags), 'Escape');
+return fillThen([[tags, item]], $1('#subbtn'));
+"""
+
 ORACLES: dict[str, str] = {
     "click-button": "return click(byText('#area button', quoted()));",
     "click-link": "return click(byText('#area .alink', quoted()));",
@@ -224,4 +234,29 @@ const pairs = $$('#area tr').map(row => [row.querySelector('input'),
   $1('#query ' + want[row.querySelector('th').textContent.trim()]).textContent]);
 return fillThen(pairs, $1('#area .final'));
 """,
+    "scroll-text": r"""
+const words = $1('#text-area').value.trim().split(/\s+/);
+const last = words[words.length - 1].replace(/[^a-zA-Z0-9]/g, '');
+return fillThen([[$1('#answer-input'), last]], $1('#subbtn'));
+""",
+    "scroll-text-2": r"""
+const area = $1('#text-area');
+if (!window.__gaHovered) { window.__gaHovered = true; return call('hover', bid(area)); }
+const down = query.includes('bottom');
+const there = down ? area.scrollTop + area.offsetHeight >= area.scrollHeight - 5
+                   : area.scrollTop === 0;
+return there ? click($1('#subbtn')) : call('scroll', 0, down ? 5000 : -5000);
+""",
+    "guess-number": r"""
+// Binary search on the page's own feedback (higher / lower than the last guess).
+if (window.__gaLow === undefined) { window.__gaLow = 0; window.__gaHigh = 9; }
+if (visible($1('#higher'))) window.__gaLow = Math.max(window.__gaLow,
+                                                      +$1('#higher span').textContent + 1);
+if (visible($1('#lower'))) window.__gaHigh = Math.min(window.__gaHigh,
+                                                      +$1('#lower span').textContent - 1);
+const guess = String(Math.floor((window.__gaLow + window.__gaHigh) / 2));
+return fillThen([[$1('#tt'), guess]], $1('#subbtn'));
+""",
+    "use-autocomplete": _AUTOCOMPLETE,
+    "use-autocomplete-nodelay": _AUTOCOMPLETE,
 }
