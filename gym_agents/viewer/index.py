@@ -261,6 +261,25 @@ class Run:
         data["n"] = n
         return data
 
+    def refresh(self) -> None:
+        """(Re)read which files the run has, its config and its summary: a live run adds them."""
+        path = self.path
+        self.episodes_file = next((path / f for f in EPISODE_FILES if (path / f).is_file()), None)
+        self.metrics_file = path / METRICS_FILE if (path / METRICS_FILE).is_file() else None
+        for config_name in CONFIG_FILES:
+            if (path / config_name).is_file():
+                text = (path / config_name).read_text(errors="replace")
+                self.config_file = config_name
+                try:
+                    self.config = json.loads(text) if config_name.endswith(".json") else text
+                except ValueError:
+                    self.config = text
+                break
+        try:
+            self.summary = json.loads((path / SUMMARY_FILE).read_text())
+        except (OSError, ValueError):  # none yet, or being written
+            self.summary = None
+
     def metrics(self) -> list[dict[str, Any]]:
         return read_jsonl(self.metrics_file) if self.metrics_file else []
 
@@ -286,23 +305,7 @@ def is_run_dir(path: Path) -> bool:
 
 def open_run(path: Path, name: str) -> Run:
     run = Run(path=path, name=name)
-    run.episodes_file = next((path / f for f in EPISODE_FILES if (path / f).is_file()), None)
-    if (path / METRICS_FILE).is_file():
-        run.metrics_file = path / METRICS_FILE
-    for config_name in CONFIG_FILES:
-        if (path / config_name).is_file():
-            text = (path / config_name).read_text(errors="replace")
-            run.config_file = config_name
-            try:
-                run.config = json.loads(text) if config_name.endswith(".json") else text
-            except ValueError:
-                run.config = text
-            break
-    if (path / SUMMARY_FILE).is_file():
-        try:
-            run.summary = json.loads((path / SUMMARY_FILE).read_text())
-        except ValueError:
-            run.summary = None
+    run.refresh()
     return run
 
 

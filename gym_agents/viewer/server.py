@@ -34,6 +34,7 @@ def static_text(name: str) -> str:
 
 
 def run_info(run_id: int, run: Run) -> dict[str, Any]:
+    run.refresh()
     index = run.load_index()
     return {"id": run_id, "name": run.name, "path": str(run.path), "kind": run.kind,
             "config": run.config, "config_file": run.config_file, "summary": run.summary,

@@ -214,3 +214,23 @@ def test_view_command_serves_until_interrupted(eval_root):
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_a_live_run_shows_what_it_writes_next(tmp_path, eval_root):
+    run = tmp_path / "live"
+    run.mkdir()
+    (run / "metrics.jsonl").write_text('{"step": 0, "reward/mean": 0.1}\n')
+    episodes = (eval_root / "random" / "episodes.jsonl").read_text().splitlines(keepends=True)
+    with serving([run]) as (base, _, _):
+        base = base.rstrip("/")
+        info = get(base, "/api/runs")["runs"][0]
+        assert info["episodes"] == 0 and info["summary"] is None
+        (run / "rollouts.jsonl").write_text("".join(episodes[:3]))
+        (run / "summary.json").write_text(json.dumps({"envs": {}}))
+        info = get(base, "/api/runs")["runs"][0]
+        assert info["episodes"] == 3 and info["summary"] == {"envs": {}}
+        with open(run / "rollouts.jsonl", "a") as f:
+            f.write(episodes[3])
+        assert get(base, "/api/runs/0/episodes")["total"] == 4
+        assert get(base, "/api/runs/0/episodes/3")["episode_id"] == \
+            json.loads(episodes[3])["episode_id"]
