@@ -15,17 +15,32 @@ from gym_agents.episode import json_safe
 from gym_agents.viewer.index import Run, row_dict
 from gym_agents.viewer.server import run_info, static_text
 
+# Metric rows a report keeps per run (charts are 340 pixels wide).
+MAX_METRIC_ROWS = 2000
+
 
 def report_data(runs: list[Run], episodes_per_run: int) -> dict[str, Any]:
     """What the app would ask the server for; episodes: the first `episodes_per_run` of each."""
     data: dict[str, Any] = {"runs": [], "metrics": {}, "rows": {}, "episodes": {}}
     for i, run in enumerate(runs):
         data["runs"].append(run_info(i, run))
-        data["metrics"][i] = json_safe(run.metrics())
+        data["metrics"][i] = json_safe(thin_metrics(run.metrics()))
         rows = run.load_index().rows[:episodes_per_run]
         data["rows"][i] = [row_dict(row, n) for n, row in enumerate(rows)]
         data["episodes"][i] = {n: json_safe(run.episode(n)) for n in range(len(rows))}
     return data
+
+
+def thin_metrics(rows: list[dict[str, Any]], most: int = MAX_METRIC_ROWS) -> list[dict[str, Any]]:
+    """Every k-th step of a long run, plus every held-out eval step and the last one.
+
+    The plots cannot show more, and a shared file should stay small.
+    """
+    if len(rows) <= most:
+        return rows
+    k = -(-len(rows) // most)
+    return [row for i, row in enumerate(rows)
+            if i % k == 0 or i == len(rows) - 1 or any(key.startswith("eval/") for key in row)]
 
 
 def _script_safe(text: str) -> str:

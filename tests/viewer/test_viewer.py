@@ -15,6 +15,7 @@ import pytest
 
 from gym_agents.cli.main import main
 from gym_agents.viewer.index import build_index, discover_runs, full_row, quick_row
+from gym_agents.viewer.report import thin_metrics
 from tests.viewer.conftest import serving
 
 
@@ -234,3 +235,12 @@ def test_a_live_run_shows_what_it_writes_next(tmp_path, eval_root):
         assert get(base, "/api/runs/0/episodes")["total"] == 4
         assert get(base, "/api/runs/0/episodes/3")["episode_id"] == \
             json.loads(episodes[3])["episode_id"]
+
+
+def test_report_thins_long_metrics_but_keeps_eval_steps():
+    rows = [{"step": i, "reward/mean": i} | ({"eval/success": 1.0} if i % 997 == 0 else {})
+            for i in range(10_000)]
+    kept = thin_metrics(rows, most=1000)
+    assert len(kept) <= 1000 + 11 and kept[-1]["step"] == 9999
+    assert [r["step"] for r in kept if "eval/success" in r] == list(range(0, 10_000, 997))
+    assert thin_metrics(rows[:50], most=1000) == rows[:50]
