@@ -9,6 +9,7 @@ if __name__ != "gym_agents.environments":
 def register_envs() -> None:
     """Register every built-in family (cheap: entry points are strings)."""
     from gym_agents.environments.alfworld.registration import register_alfworld_envs
+    from gym_agents.environments.mle.registration import register_mle_envs
     from gym_agents.environments.scienceworld.registration import register_scienceworld_envs
     from gym_agents.environments.swe.registration import register_swe_envs
     from gym_agents.environments.textworld.registration import register_textworld_envs
@@ -21,3 +22,4 @@ def register_envs() -> None:
     register_scienceworld_envs()
     register_swe_envs()
     register_web_envs()
+    register_mle_envs()

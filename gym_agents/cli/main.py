@@ -27,6 +27,7 @@ COMMANDS = {
     "textworld": "gym_agents.environments.textworld.cli",
     "alfworld": "gym_agents.environments.alfworld.cli",
     "swe": "gym_agents.cli.swe",
+    "mle": "gym_agents.cli.mle",
 }
 
 EPILOG = """\

@@ -28,7 +28,7 @@ def _marks(env_id: str):
                                                             "across reloads (upstream)"))
     if env_id.startswith("web/"):
         marks.append(pytest.mark.browser)
-    if env_id.startswith("swe/"):
+    if env_id.startswith(("swe/", "mle/")):
         marks.append(pytest.mark.docker)  # episodes run in docker sandboxes
     return marks
 

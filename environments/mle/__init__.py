@@ -1,0 +1,1 @@
+"""MLE micro-tasks: real datasets at micro scale, hidden-label grading, medals."""
