@@ -27,7 +27,7 @@ class Request:
     path: str  # below the site's prefix, e.g. "/product/3"
     query: dict[str, str]
     form: dict[str, list[str]]
-    session: Any  # the site's state for this episode, or None
+    session: Any  # the site's state for this episode
 
 
 @dataclass
@@ -124,6 +124,8 @@ class LocalWebServer:
         sid = cookie[SESSION_COOKIE].value if SESSION_COOKIE in cookie else ""
         with self.lock:
             session = self.sessions.get(sid)
+            if session is None:
+                return Response("no session: this page belongs to an episode", 403)
             request = Request(method, path, {k: v[0] for k, v in parse_qs(query).items()},
                               form, session)
             return self.sites[prefix].handle(request)
