@@ -20,6 +20,7 @@ from gym_agents.environments.swe import grader
 from gym_agents.environments.swe.suite import REPO_DIR, ensure_image, load_suite
 from gym_agents.environments.swe.testrun import setup_repo
 from gym_agents.errors import ConfigError
+from gym_agents.sandboxes.errors import SandboxError
 
 TRUNCATED = "\n[... output truncated: {} characters not shown ...]\n"
 TOOLS = (
@@ -120,6 +121,17 @@ class SweEnv(Env):
             return handler(**action.arguments)
         except TypeError as exc:  # missing or unexpected arguments
             return self._result(f"Bad arguments for {action.name}: {exc}", invalid=True)
+        except SandboxError:
+            if not self._sandboxes_still_start():
+                raise  # the machinery is broken: an infra error, retried elsewhere
+            # The sandbox died but new ones start: the agent's command killed it
+            # (e.g. `kill -9 -1`). That ends the episode, unrewarded, like any other failure.
+            self._done = True
+            self._release()
+            text = ("The sandbox stopped answering after that command (did it kill every "
+                    "process?). Your changes are lost; the episode ends without reward.")
+            return StepResult(Observation(text, tools=TOOLS), 0.0, True, False,
+                              {**self._info(), "success": False, "sandbox_died": True})
 
     def oracle_action(self) -> ToolCall:
         """Apply the gold patch with `git apply` through the bash tool, then submit."""
@@ -243,6 +255,13 @@ class SweEnv(Env):
                 limits=Limits(memory="2g", pids=512, timeout=self.command_timeout,
                               max_output="1m"))
         return self._pool
+
+    def _sandboxes_still_start(self) -> bool:
+        try:
+            with self.pool().sandbox() as sb:
+                return sb.ping()
+        except SandboxError:
+            return False
 
     def _release(self) -> None:
         if self._sb is not None and self._pool is not None:

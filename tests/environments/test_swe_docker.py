@@ -124,6 +124,15 @@ def test_bad_input_is_an_observation(env):
     assert after.info["invalid_action"] and "episode is over" in after.observation.text
 
 
+def test_killing_the_sandbox_ends_the_episode_not_the_run(env):
+    env.reset(options={"instance_id": CACHETOOLS})
+    obs, reward, terminated, _, info = call(env, "bash", command="kill -9 -1")
+    assert (reward, terminated, info["sandbox_died"]) == (0.0, True, True)
+    assert "stopped answering" in obs.text
+    env.reset(options={"instance_id": CACHETOOLS})  # the next episode is unaffected
+    assert "[exit code 0]" in call(env, "bash", command="true").observation.text
+
+
 def test_check_env_on_one_instance():
     made = gym_agents.make("swe/starter-v0", instance_ids=[CACHETOOLS])
     try:
