@@ -259,4 +259,13 @@ return fillThen([[$1('#tt'), guess]], $1('#subbtn'));
 """,
     "use-autocomplete": _AUTOCOMPLETE,
     "use-autocomplete-nodelay": _AUTOCOMPLETE,
+    "click-menu-2": r"""
+const icon = query.includes('labeled')
+  ? $$('#menu li').find(li => !li.querySelector('ul') && li.textContent.trim() === quoted(1))
+  : $1('#menu .' + Array.from($1('#query .ui-icon').classList).find(c => c !== 'ui-icon'));
+const item = icon.closest('li');
+if (!visible($1('#menu'))) return click($1('#open-menu'));
+if (!visible(item)) return call('hover', bid(item.parentElement.closest('li').firstElementChild));
+return click(item.firstElementChild);
+""",
 }
