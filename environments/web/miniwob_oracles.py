@@ -268,4 +268,13 @@ if (!visible($1('#menu'))) return click($1('#open-menu'));
 if (!visible(item)) return call('hover', bid(item.parentElement.closest('li').firstElementChild));
 return click(item.firstElementChild);
 """,
+    "social-media-all": r"""
+const [action, user] = $$('#query .bold').map(b => b.textContent.trim());
+for (const post of $$('#area .media')) {
+  const control = post.querySelector('.' + action.toLowerCase());
+  if (post.querySelector('.username').textContent === user && !control.classList.contains('active'))
+    return click(control);
+}
+return click($1('#submitRow button'));
+""",
 }
