@@ -172,6 +172,9 @@ class SweEnv(Env):
     def _tool_view_file(self, path: str, start_line: int | None = None,
                         end_line: int | None = None) -> StepResult:
         target, error = self._repo_path(path)
+        for value in (start_line, end_line):
+            if value is not None and (not isinstance(value, int) or value < 1):
+                error = error or "start_line and end_line must be line numbers (integers >= 1)."
         if error:
             return self._result(error, invalid=True)
         listing = self._sb.exec(f"test -d {shlex.quote(target)} && ls -1Ap {shlex.quote(target)}",
@@ -182,8 +185,7 @@ class SweEnv(Env):
         if error:
             return self._result(error, invalid=True)
         lines = data.splitlines()
-        start = max(1, int(start_line or 1))
-        end = min(len(lines), int(end_line or len(lines)))
+        start, end = start_line or 1, min(len(lines), end_line or len(lines))
         numbered = "\n".join(f"{n:6d}\t{lines[n - 1]}" for n in range(start, end + 1))
         return self._result(self._truncate(numbered) or "(no lines in that range)")
 

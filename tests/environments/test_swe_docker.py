@@ -96,6 +96,7 @@ def test_bad_input_is_an_observation(env):
          "outside the repository"),
         (call(env, "view_file", path="/etc/shadow"), "outside the repository"),
         (call(env, "view_file", path="nope.py"), "No such file"),
+        (call(env, "view_file", path="src/cachetools/keys.py", start_line="ten"), "integers"),
         (call(env, "bash", command=""), "non-empty"),
         (call(env, "bash", command="ls", timeout=10_000), "timeout"),
         (call(env, "bash"), "Bad arguments"),
