@@ -261,7 +261,7 @@ def test_report_opens_offline(page, all_runs, shots, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("env_id", ["alfworld/all-v0", "scienceworld/boil-v0"])
+@pytest.mark.parametrize("env_id", ["alfworld/all-v0", "scienceworld/find-non-living-thing-v0"])
 def test_an_episode_of_the_simulator_families(page, env_id, tmp_path, shots):
     family = env_id.split("/")[0]
     out = tmp_path / family
