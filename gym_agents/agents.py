@@ -180,6 +180,7 @@ AGENTS: dict[str, type | str] = {
     "react": "gym_agents.scaffolds.react:ReActAgent",
     "tool_calling": "gym_agents.scaffolds.tool_calling:ToolCallingAgent",
     "bash_only": "gym_agents.scaffolds.bash_only:BashOnlyAgent",
+    "direct": "gym_agents.scaffolds.direct:DirectAgent",
 }
 
 

@@ -74,6 +74,10 @@ class LLMAgent:
         """(action, None) or (None, a message telling the model the expected format)."""
         raise NotImplementedError
 
+    def expert_message(self, action: Action) -> dict[str, Any]:
+        """The assistant message a model that chose `action` would write (SFT targets)."""
+        raise NotImplementedError(f"the {self.name} scaffold cannot write expert replies")
+
     # -- the agent protocol -----------------------------------------------------------
 
     def reset(self, env: Env, obs: Observation, info: dict[str, Any], *, seed: int | None,

@@ -16,7 +16,7 @@ import re
 from typing import Any
 
 from gym_agents.agents import parse_human_action
-from gym_agents.core import Action, Observation
+from gym_agents.core import Action, Observation, ToolCall
 from gym_agents.env import Env
 from gym_agents.llm import Completion
 from gym_agents.scaffolds.base import LLMAgent
@@ -77,3 +77,8 @@ class ReActAgent(LLMAgent):
             return None, ("Your reply had no action, so nothing happened. "
                           f"Reply in this format:\n{self.format_hint}")
         return parse_human_action(line, self.env.action_kinds), None
+
+    def expert_message(self, action: Action) -> dict[str, Any]:
+        if isinstance(action, ToolCall):
+            action = f"{action.name} {json.dumps(action.arguments)}"
+        return {"role": "assistant", "content": f"Action: {action}"}

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from gym_agents.core import Action, Observation
+from gym_agents.core import Action, Observation, ToolCall
 from gym_agents.env import Env
 from gym_agents.errors import ConfigError
 from gym_agents.llm import Completion
-from gym_agents.llm.base import tools_to_openai
+from gym_agents.llm.base import tool_call_to_openai, tools_to_openai
 from gym_agents.scaffolds.base import LLMAgent
 
 
@@ -55,3 +55,8 @@ class ToolCallingAgent(LLMAgent):
             problem += (' A call is <tool_call>{"name": ..., "arguments": {...}}</tool_call> '
                         "with valid JSON.")
         return None, problem
+
+    def expert_message(self, action: Action) -> dict[str, Any]:
+        if not isinstance(action, ToolCall):
+            raise ConfigError(f"the tool_calling scaffold replays tool calls, got {action!r}")
+        return {"role": "assistant", "content": "", "tool_calls": [tool_call_to_openai(action)]}

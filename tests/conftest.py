@@ -21,3 +21,13 @@ def shared_cache(tmp_path_factory) -> Path:
 @pytest.fixture(autouse=True)
 def _use_shared_cache(shared_cache, monkeypatch):
     monkeypatch.setenv("GYM_AGENTS_CACHE", str(shared_cache))
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(shared_cache):
+    from gym_agents.llm.tiny import make_tiny
+
+    path = shared_cache / "models" / "tiny"
+    if not (path / "model.safetensors").exists():
+        make_tiny(path)
+    return path

@@ -21,15 +21,20 @@ class RelayEnv(Env):
 
     The first reply is not graded. Reward is 1/length per correct reply, so a
     perfect episode returns 1.0; success means every graded reply was right.
+    With `reward="success"` the only reward is 1 at the end of a perfect
+    episode (sparse: what the trainers' learning tests use).
     """
 
     action_kinds = frozenset({"text"})
 
-    def __init__(self, length: int = 6, num_symbols: int = 4) -> None:
+    def __init__(self, length: int = 6, num_symbols: int = 4, reward: str = "dense") -> None:
         if not 2 <= length <= 100:
             raise ConfigError(f"length must be in [2, 100], got {length}")
         if not 2 <= num_symbols <= len(SYMBOLS):
             raise ConfigError(f"num_symbols must be in [2, {len(SYMBOLS)}], got {num_symbols}")
+        if reward not in ("dense", "success"):
+            raise ConfigError(f"reward must be 'dense' or 'success', got {reward!r}")
+        self.reward_mode = reward
         self.length = length
         self.symbols = SYMBOLS[:num_symbols]
         self._sequence: list[str] = []
@@ -72,6 +77,8 @@ class RelayEnv(Env):
         self._turn += 1
         done = self._turn > self.length
         success = done and self._correct == self.length
+        if self.reward_mode == "success":
+            reward = 1.0 if success else 0.0
         if done:
             text = f"{verdict} Relay over: {self._correct}/{self.length} correct."
         else:

@@ -20,6 +20,7 @@ COMMANDS = {
     "play": "gym_agents.cli.play",
     "eval": "gym_agents.cli.eval",
     "serve": "gym_agents.cli.serve",
+    "train": "gym_agents.cli.train",
     "model": "gym_agents.cli.model",
     "sandbox": "gym_agents.cli.sandbox",
     "view": "gym_agents.cli.view",
@@ -39,6 +40,7 @@ examples:
   gym-agents model make-tiny models/tiny
   gym-agents eval --env textworld/simple-v0 --agent react --model hf:models/tiny
   gym-agents serve --model hf:models/tiny --port 8000
+  gym-agents train configs/grpo_toy.yaml --output-dir runs/grpo_toy
   gym-agents view runs/oracle runs/random
   gym-agents report runs/oracle --out report.html
 """

@@ -25,7 +25,7 @@ from gym_agents.llm.base import (
 )
 
 __all__ = ["LLM", "Completion", "LLMError", "LLMUnavailable", "ModelSpec", "SamplingParams",
-           "Usage", "load_llm", "parse_model_spec", "shared_llm"]
+           "Usage", "load_llm", "parse_model_spec", "register_shared", "shared_llm"]
 
 BACKENDS = ("hf", "openai", "scripted")
 
@@ -79,3 +79,14 @@ def shared_llm(spec: str) -> LLM:
         if spec not in _shared:
             _shared[spec] = load_llm(spec)
         return _shared[spec]
+
+
+def register_shared(spec: str, llm: LLM | None) -> None:
+    """Make an in-process LLM (e.g. a trainer's policy engine) what `shared_llm(spec)` returns,
+    so eval and agents reach it by spec; None removes it."""
+    parse_model_spec(spec)
+    with _shared_lock:
+        if llm is None:
+            _shared.pop(spec, None)
+        else:
+            _shared[spec] = llm

@@ -44,16 +44,8 @@ class HFLLM:
         self.eos_ids = eos
         self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None \
             else (eos[0] if eos else 0)
-        self.codec = ChatCodec(self._render, eos, self._decode)
+        self.codec = tokenizer_codec(self.tokenizer, eos)
         self._lock = threading.Lock()
-
-    def _render(self, messages, tools, add_generation_prompt) -> list[int]:
-        text = self.tokenizer.apply_chat_template(
-            messages, tools=tools, add_generation_prompt=add_generation_prompt, tokenize=False)
-        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
-
-    def _decode(self, ids: list[int]) -> str:
-        return self.tokenizer.decode(ids, skip_special_tokens=True)
 
     def generation_config(self, sampling: SamplingParams):
         """The exact `GenerationConfig` `chat` passes to `model.generate`."""
@@ -100,17 +92,37 @@ class HFLLM:
 
     def complete(self, prompt: list[int], ids: list[int], logprobs: list[float],
                  sampling: SamplingParams) -> Completion:
-        """Decode sampled ids into text and tool calls."""
-        raw = self._decode(ids)
-        text, finish = raw, "length"
-        if ids and ids[-1] in self.eos_ids:
-            finish = "stop"
-        for stop in sampling.stop:  # the ids keep the stop string; the text does not
-            if stop in text:
-                text, finish = text[:text.index(stop)], "stop"
-        text, calls = parse_tool_calls(text)
-        if calls:
-            finish = "tool_calls"
-        return Completion(text=text, tool_calls=calls, prompt_token_ids=prompt, token_ids=ids,
-                          logprobs=logprobs, finish_reason=finish,
-                          usage=Usage(len(prompt), len(ids)), model=self.spec)
+        return completion_from_ids(self.codec, self.eos_ids, prompt, ids, logprobs, sampling,
+                                   self.spec)
+
+
+def tokenizer_codec(tokenizer, eos_ids: list[int]) -> ChatCodec:
+    """A ChatCodec over a transformers tokenizer and its chat template."""
+
+    def render(messages, tools, add_generation_prompt) -> list[int]:
+        text = tokenizer.apply_chat_template(
+            messages, tools=tools, add_generation_prompt=add_generation_prompt, tokenize=False)
+        return tokenizer(text, add_special_tokens=False)["input_ids"]
+
+    def decode(ids: list[int]) -> str:
+        return tokenizer.decode(ids, skip_special_tokens=True)
+
+    return ChatCodec(render, eos_ids, decode)
+
+
+def completion_from_ids(codec: ChatCodec, eos_ids, prompt: list[int], ids: list[int],
+                        logprobs: list[float], sampling: SamplingParams,
+                        model: str) -> Completion:
+    """Decode sampled ids into text and tool calls; the ids stay as sampled."""
+    text, finish = codec.decode(ids), "length"
+    if ids and ids[-1] in eos_ids:
+        finish = "stop"
+    for stop in sampling.stop:  # the ids keep the stop string; the text does not
+        if stop in text:
+            text, finish = text[:text.index(stop)], "stop"
+    text, calls = parse_tool_calls(text)
+    if calls:
+        finish = "tool_calls"
+    return Completion(text=text, tool_calls=calls, prompt_token_ids=prompt, token_ids=ids,
+                      logprobs=logprobs, finish_reason=finish,
+                      usage=Usage(len(prompt), len(ids)), model=model)
