@@ -310,9 +310,9 @@ def open_run(path: Path, name: str) -> Run:
 
 
 def _walk_runs(root: Path, depth: int) -> Iterator[Path]:
+    """Run folders at or below `root`, runs inside runs too (a training run's eval/step_N)."""
     if is_run_dir(root):
         yield root
-        return
     if depth == 0:
         return
     try:

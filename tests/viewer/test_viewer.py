@@ -244,3 +244,12 @@ def test_report_thins_long_metrics_but_keeps_eval_steps():
     assert len(kept) <= 1000 + 11 and kept[-1]["step"] == 9999
     assert [r["step"] for r in kept if "eval/success" in r] == list(range(0, 10_000, 997))
     assert thin_metrics(rows[:50], most=1000) == rows[:50]
+
+
+def test_a_training_runs_held_out_evals_are_runs_too(tmp_path, eval_root):
+    train = tmp_path / "grpo"
+    shutil.copytree(eval_root / "oracle", train / "eval" / "step_10")
+    (train / "metrics.jsonl").write_text('{"step": 0, "reward/mean": 0.1}\n')
+    runs = discover_runs([train])
+    assert [(r.name, r.kind) for r in runs] == [("grpo", "training"),
+                                                ("grpo/eval/step_10", "eval")]
