@@ -225,7 +225,7 @@ class MleEnv(Env):
                       f"{self.memory} of memory this sandbox has]")
         else:
             status = f"[exit code {result.exit_code}]"
-        return self._staged(f"{self._truncate(text)}\n{status}".lstrip("\n"))
+        return self._staged(f"{self._truncate(text).rstrip(chr(10))}\n{status}".lstrip("\n"))
 
     def _staged(self, text: str) -> StepResult:
         """A tool's result; in dense mode, paying for stages this turn reached."""

@@ -70,10 +70,10 @@ def test_dense_rewards_pay_each_stage_once_and_sum_to_one():
         assert total + load.reward == pytest.approx(1.0)
         assert info["reward_components"]["model_trained"] == 1.0
         dense.reset(seed=0)  # a sample copy is a valid submission that does not beat itself
-        call(dense, "bash", command="cp sample_submission.csv submission.csv")
+        copy = call(dense, "bash", command="cp sample_submission.csv submission.csv")
+        assert copy.reward == STAGES["predictions_written"]
         result = call(dense, "submit")
-        assert result.reward == pytest.approx(STAGES["predictions_written"]
-                                              + STAGES["submission_valid"])
+        assert result.reward == STAGES["submission_valid"]
         assert not result.info["success"]
     finally:
         dense.close()
@@ -83,7 +83,7 @@ def test_bad_input_is_an_observation(env):
     env.reset(options={"task_id": WINE})
     hang = call(env, "bash", command="sleep 30", timeout=1)
     assert "timed out after 1s" in hang.observation.text
-    memory = call(env, "run_python", code="import numpy as np\nx = np.ones((300, 1000, 1000))")
+    memory = call(env, "run_python", code="import numpy as np\nx = np.ones((160, 1000, 1000))")
     assert "exit code 137" in memory.observation.text and "memory" in memory.observation.text
     network = call(env, "run_python", code="import urllib.request\n"
                                             "urllib.request.urlopen('http://pypi.org', timeout=5)")
@@ -123,7 +123,7 @@ for top, dirs, files in os.walk("/"):
     dirs[:] = [d for d in dirs if os.path.join(top, d) not in ("/proc", "/sys", "/dev")]
     for name in files:
         path = os.path.join(top, name)
-        if name == "labels.csv" or "{env.task.folder.parent.name}" in path:
+        if name == "labels.csv" or path.startswith("{env.task.folder.parent}"):
             names.append(path)
         try:
             if os.path.islink(path) or os.path.getsize(path) > 50_000_000:
