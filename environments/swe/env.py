@@ -16,7 +16,7 @@ from typing import Any
 
 from gym_agents.core import Observation, StepResult, ToolCall, ToolSpec
 from gym_agents.env import Env, check_action_kind
-from gym_agents.environments.swe import grader
+from gym_agents.environments.swe import external, grader
 from gym_agents.environments.swe.suite import REPO_DIR, ensure_image, load_suite
 from gym_agents.environments.swe.testrun import setup_repo
 from gym_agents.errors import ConfigError
@@ -24,7 +24,7 @@ from gym_agents.sandboxes.errors import SandboxError
 
 TRUNCATED = "\n[... output truncated: {} characters not shown ...]\n"
 TOOLS = (
-    ToolSpec("bash", "Run a shell command in the repository (/work/repo). No network.",
+    ToolSpec("bash", "Run a shell command in the repository's root folder. No network.",
              {"type": "object", "properties": {
                  "command": {"type": "string", "description": "the command, run with /bin/sh"},
                  "timeout": {"type": "integer", "minimum": 1, "maximum": 600,
@@ -32,7 +32,8 @@ TOOLS = (
               "required": ["command"]}),
     ToolSpec("view_file", "Show a file of the repository with line numbers, or list a folder.",
              {"type": "object", "properties": {
-                 "path": {"type": "string", "description": "relative to /work/repo"},
+                 "path": {"type": "string",
+                          "description": "relative to the repository's root folder"},
                  "start_line": {"type": "integer", "minimum": 1},
                  "end_line": {"type": "integer", "minimum": 1}},
               "required": ["path"]}),
@@ -77,6 +78,7 @@ class SweEnv(Env):
         self._pool = None
         self._sb = None
         self.instance: dict | None = None
+        self.repo_dir = REPO_DIR
         self._done = True
         self._oracle_applied = False
         self._started = 0.0
@@ -94,12 +96,15 @@ class SweEnv(Env):
         else:
             index = seed if seed is not None else random.randrange(len(self.instances))
             self.instance = self.instances[index % len(self.instances)]
-        self._sb = self.pool().acquire()
-        setup_repo(self._sb, self.package, self.instance["bug_patch"])
+        self.repo_dir = self.instance.get("repo_dir", REPO_DIR)
+        self._sb = self._acquire()
+        if not self.external:
+            setup_repo(self._sb, self.package, self.instance["bug_patch"])
         self._done, self._oracle_applied = False, False
         self._started = time.monotonic()
-        text = INTRO.format(name=self.package.name, version=self.package.version, repo=REPO_DIR,
-                            statement=self.instance["problem_statement"])
+        name = self.instance["repo"].removeprefix("pypi/")
+        text = INTRO.format(name=name, version=self.instance.get("version", ""),
+                            repo=self.repo_dir, statement=self.instance["problem_statement"])
         return Observation(text, tools=TOOLS), self._info()
 
     def step(self, action) -> StepResult:
@@ -162,7 +167,7 @@ class SweEnv(Env):
                                 invalid=True)
         if command == self._oracle_command():
             self._oracle_applied = True
-        result = self._sb.exec(command, timeout=limit, cwd=REPO_DIR)
+        result = self._sb.exec(command, timeout=limit, cwd=self.repo_dir)
         text = result.stdout + (("\n" if result.stdout else "") + result.stderr
                                 if result.stderr else "")
         status = (f"[timed out after {limit:g}s; the command and what it started were killed]"
@@ -217,13 +222,19 @@ class SweEnv(Env):
 
     def _tool_submit(self) -> StepResult:
         self._done = True
-        patch, ignored, error = grader.collect_patch(self._sb, self.package,
-                                                     self.instance.get("base_commit", ""))
+        specs = (external.agent_pathspecs(self.instance) if self.external
+                 else grader.source_pathspecs(self.package))
+        patch, ignored, error = grader.collect_patch(
+            self._sb, specs, self.instance.get("base_commit", ""), self.repo_dir)
         if patch is None:
             grade = grader.Grade(error=error)
         else:
-            with self.pool().sandbox() as clean:
-                grade = grader.grade(clean, self.package, self.instance, patch)
+            clean = self._acquire()
+            try:
+                grade = (external.grade(clean, self.instance, patch) if self.external
+                         else grader.grade(clean, self.package, self.instance, patch))
+            finally:
+                self._give_back(clean)
         grade.ignored_changes = ignored
         lines = [f"Submitted. {'All tests pass: the bug is fixed.' if grade.resolved else ''}"]
         if not grade.resolved:
@@ -242,6 +253,11 @@ class SweEnv(Env):
     # -- plumbing ------------------------------------------------------------------
 
     @property
+    def external(self) -> bool:
+        """An imported SWE-bench / SWE-Gym instance, in its own image."""
+        return bool(self.instance and self.instance.get("image"))
+
+    @property
     def package(self):
         return self.suite.package(self.instance["repo"].removeprefix("pypi/"),
                                   self.instance["version"])
@@ -258,25 +274,45 @@ class SweEnv(Env):
                               max_output="1m"))
         return self._pool
 
+    def _acquire(self):
+        """A clean sandbox: from the suite's pool, or for an imported instance, its image."""
+        if not self.external:
+            return self.pool().acquire()
+        from gym_agents import sandboxes
+
+        options = {"runtime": self.runtime} if self.runtime else {}
+        return sandboxes.open(self.backend, image=self.instance["image"], workdir=self.repo_dir,
+                              limits=sandboxes.Limits(memory="4g", disk="8g", pids=1024,
+                                                      timeout=self.command_timeout), **options)
+
+    def _give_back(self, sb) -> None:
+        if self._pool is not None and not self.external:
+            self._pool.release(sb)
+        else:
+            sb.close()
+
     def _sandboxes_still_start(self) -> bool:
         try:
-            with self.pool().sandbox() as sb:
-                return sb.ping()
+            sb = self._acquire()
         except SandboxError:
             return False
+        try:
+            return sb.ping()
+        finally:
+            self._give_back(sb)
 
     def _release(self) -> None:
-        if self._sb is not None and self._pool is not None:
-            self._pool.release(self._sb)
+        if self._sb is not None:
+            self._give_back(self._sb)
         self._sb = None
 
     def _repo_path(self, path: Any) -> tuple[str, str]:
         if not isinstance(path, str) or not path.strip():
-            return "", "`path` must be a non-empty string, relative to /work/repo."
-        full = posixpath.normpath(posixpath.join(REPO_DIR, path))
-        if full != REPO_DIR and not full.startswith(REPO_DIR + "/"):
+            return "", f"`path` must be a non-empty string, relative to {self.repo_dir}."
+        full = posixpath.normpath(posixpath.join(self.repo_dir, path))
+        if full != self.repo_dir and not full.startswith(self.repo_dir + "/"):
             return "", (f"{path} is outside the repository; view_file and edit_file work on "
-                        f"files under {REPO_DIR} (use bash to look elsewhere).")
+                        f"files under {self.repo_dir} (use bash to look elsewhere).")
         return full, ""
 
     def _read(self, target: str, shown: str) -> tuple[str, str]:

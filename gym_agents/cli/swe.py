@@ -15,6 +15,8 @@ examples:
   gym-agents swe build funcy==2.0 --test-deps whatever --tasks 5 --out /tmp/funcy-suite
   gym-agents swe validate starter              # a shipped suite, by name
   gym-agents swe validate /tmp/funcy-suite --jobs 2
+  gym-agents swe import swe-bench-lite.json --image 'sweb.eval.x86_64.{instance_id}:latest' \
+      --test-cmd '. /opt/miniconda3/bin/activate testbed && pytest -rA' --out tasks/swe/lite
   gym-agents eval --env swe/starter-v0 --agent oracle --episodes 10
 
 A suite folder holds suite.json (pinned sdists with sha256, layout, test deps)
@@ -47,6 +49,24 @@ def add_parser(subparsers) -> None:
     b.add_argument("--backend", default="docker", help="sandbox backend (default: docker)")
     b.set_defaults(func=build)
 
+    i = sub.add_parser(
+        "import", help="make a suite of existing SWE-bench / SWE-Gym instances",
+        description="Read SWE-bench-schema instances (JSON list or JSONL) and write a suite "
+                    "folder; each instance runs in its own docker image holding the repository "
+                    "at base_commit with its test environment.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    i.add_argument("file", help="instances (JSON list or JSONL, SWE-bench schema)")
+    i.add_argument("--out", required=True, help="the suite folder to write")
+    i.add_argument("--name", default=None, help="suite name (default: the folder's name)")
+    i.add_argument("--image", default=None,
+                   help="image per instance unless it names one; {instance_id} is replaced "
+                        "(e.g. 'sweb.eval.x86_64.{instance_id}:latest')")
+    i.add_argument("--repo-dir", default="/testbed",
+                   help="where the image holds the repository (default: /testbed)")
+    i.add_argument("--test-cmd", default="python -m pytest -rA -p no:cacheprovider",
+                   help="pytest command run in the repository; test files are appended")
+    i.set_defaults(func=import_)
+
     v = sub.add_parser("validate", help="check every instance: bug fails, gold patch passes",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     v.add_argument("suite", help="a suite folder, or the name of a shipped suite")
@@ -74,6 +94,18 @@ def build(args: argparse.Namespace) -> int:
     console.print(f"[green]{len(lines)} tasks[/green] in {out}; check them with "
                   f"`gym-agents swe validate {out}`")
     return 0 if lines else 1
+
+
+def import_(args: argparse.Namespace) -> int:
+    from gym_agents.environments.swe.external import import_instances
+
+    out = Path(args.out)
+    import_instances(Path(args.file), out, image=args.image, name=args.name or out.name,
+                     test_cmd=args.test_cmd, repo_dir=args.repo_dir)
+    count = len((out / "instances.jsonl").read_text().splitlines())
+    Console().print(f"[green]{count} instances[/green] in {out}; check them with "
+                    f"`gym-agents swe validate {out}`, play them with SweEnv(suite='{out}')")
+    return 0
 
 
 def validate(args: argparse.Namespace) -> int:

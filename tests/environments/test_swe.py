@@ -200,3 +200,30 @@ def test_bash_only_reads_exactly_one_bash_block():
     for reply in ("just words", "```bash\nls\n```\n```bash\npwd\n```", "```bash\n\n```"):
         command, problem = parse_bash(reply)
         assert command is None and "exactly one bash block" in problem
+
+
+def test_swe_bench_instances_import_and_pytest_summaries_parse(tmp_path):
+    from gym_agents.environments.swe import external
+
+    row = {"instance_id": "astropy__astropy-12907", "repo": "astropy/astropy",
+           "base_commit": "abc", "patch": "", "problem_statement": "p",
+           "test_patch": "diff --git a/tests/test_new.py b/tests/test_new.py\n",
+           "FAIL_TO_PASS": '["tests/test_new.py::test_a"]', "PASS_TO_PASS": "[]"}
+    (tmp_path / "in.jsonl").write_text(json.dumps(row) + "\n")
+    with pytest.raises(ConfigError, match="--image"):
+        external.import_instances(tmp_path / "in.jsonl", tmp_path / "out", image=None, name="x")
+    out = external.import_instances(tmp_path / "in.jsonl", tmp_path / "out", name="x",
+                                    image="sweb.eval.x86_64.{instance_id}:latest")
+    _, [instance] = load_suite(out)
+    assert instance["image"] == "sweb.eval.x86_64.astropy__astropy-12907:latest"
+    assert instance["FAIL_TO_PASS"] == ["tests/test_new.py::test_a"]
+    assert instance["repo_dir"] == "/testbed"
+    assert external.agent_pathspecs(instance)[-1] == ":(top,exclude)tests/test_new.py"
+    (tmp_path / "bad.json").write_text(json.dumps([{"instance_id": "x"}]))
+    with pytest.raises(ConfigError, match="lacks"):
+        external.read_instances(tmp_path / "bad.json")
+    summary = ("PASSED tests/a.py::test_one\nFAILED tests/a.py::test_two - assert 0\n"
+               "ERROR tests/b.py::test_three\nXFAIL tests/b.py::test_four\n")
+    assert external.parse_results(summary) == {
+        "tests/a.py::test_one": "passed", "tests/a.py::test_two": "failed",
+        "tests/b.py::test_three": "failed", "tests/b.py::test_four": "skipped"}

@@ -195,3 +195,54 @@ def test_builder_on_a_package_it_was_never_tuned_on(tmp_path):
         assert reward == 1.0 and info["success"]
     finally:
         made.close()
+
+
+def test_imported_swe_bench_instance_runs_in_its_own_image(tmp_path):
+    """A SWE-bench-style instance: repo at /testbed in its image, tests added by test_patch."""
+    from gym_agents.environments.swe.external import import_instances
+    from gym_agents.environments.swe.suite import ensure_image
+    from gym_agents.sandboxes.docker_engine import docker_client
+
+    suite, instances = load_suite("starter")
+    ours = next(i for i in instances if i["instance_id"] == CACHETOOLS)
+    test_file = "tests/test_cached.py"
+    with gym_agents.sandboxes.open("docker", image=ensure_image(suite)) as sb:
+        original = sb.read_file(f"/opt/swe/repos/cachetools-5.5.0/{test_file}").decode()
+    lines = original.splitlines(True)
+    test_patch = (f"diff --git a/{test_file} b/{test_file}\nnew file mode 100644\n"
+                  f"--- /dev/null\n+++ b/{test_file}\n@@ -0,0 +1,{len(lines)} @@\n"
+                  + "".join("+" + line for line in lines))
+    # The "user-provided image": the buggy repository at /testbed without the new tests.
+    (tmp_path / "bug.patch").write_text(ours["bug_patch"])
+    (tmp_path / "Dockerfile").write_text(
+        f"FROM {ensure_image(suite)}\nUSER root\nCOPY bug.patch /tmp/bug.patch\n"
+        "RUN cp -r /opt/swe/repos/cachetools-5.5.0 /testbed && cd /testbed "
+        f"&& git apply /tmp/bug.patch && rm {test_file} && git init -q && git add -A "
+        "&& git -c user.name=t -c user.email=t@t commit -qm base && chown -R 1000:1000 /testbed\n"
+        "USER agent\nWORKDIR /testbed\n")
+    image = "gym-agents-test/swe-external:latest"
+    docker_client().images.build(path=str(tmp_path), tag=image, rm=True)
+    passing = [t for t in ours["PASS_TO_PASS"] if t.startswith(test_file)][:5]
+    row = {"instance_id": "pypi__cachetools-1", "repo": "tkem/cachetools", "version": "5.5.0",
+           "base_commit": "HEAD", "patch": ours["patch"], "test_patch": test_patch,
+           "problem_statement": ours["problem_statement"],
+           "FAIL_TO_PASS": json.dumps(ours["FAIL_TO_PASS"]), "PASS_TO_PASS": json.dumps(passing)}
+    (tmp_path / "lite.json").write_text(json.dumps([row]))
+    out = import_instances(tmp_path / "lite.json", tmp_path / "imported", image=image,
+                           name="imported",
+                           test_cmd="PYTHONPATH=src python -m pytest -rA -p no:cacheprovider")
+    imported_suite, imported = load_suite(out)
+    assert imported[0]["FAIL_TO_PASS"] == ours["FAIL_TO_PASS"]
+    assert [c.ok for c in validate_suite(imported_suite, imported, jobs=1)] == [True]
+    made = SweEnv(str(out))
+    try:
+        obs, _ = made.reset(seed=0)
+        assert "/testbed" in obs.text
+        # Writing the test file ourselves changes nothing: the test patch decides.
+        call(made, "edit_file", path=test_file, old_str="", new_str="def test_x():\n    pass\n")
+        assert call(made, "submit").reward == 0.0
+        made.reset(seed=0)
+        reward, info = play_oracle(made)
+        assert reward == 1.0 and info["success"], info
+    finally:
+        made.close()
