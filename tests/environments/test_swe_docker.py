@@ -179,6 +179,22 @@ def test_bash_only_scaffold_fixes_a_bug_with_a_scripted_model(env):
     assert "passed" in episode.turns[2].observation.text
 
 
+def test_tool_calling_scaffold_uses_the_swe_tools(env):
+    env.reset(options={"instance_id": CACHETOOLS})
+    fix = env.oracle_action().arguments["command"]
+    replies = [{"content": "", "tool_calls": [{"name": "view_file",
+                                               "arguments": {"path": "src/cachetools/func.py",
+                                                             "end_line": 3}}]},
+               {"content": "", "tool_calls": [{"name": "bash", "arguments": {"command": fix}}]},
+               {"content": "", "tool_calls": [{"name": "submit", "arguments": {}}]}]
+    agent = make_agent("tool_calling", llm=ScriptedLLM(replies, cycle=False),
+                       sampling={"max_tokens": 4096})
+    episode = asyncio.run(run_episode(env, agent, env_id="swe/starter-v0", seed=0,
+                                      options={"instance_id": CACHETOOLS}, model="scripted"))
+    assert episode.status == "ok" and episode.success, episode
+    assert [t.action.name for t in episode.turns] == ["view_file", "bash", "submit"]
+
+
 def test_builder_on_a_package_it_was_never_tuned_on(tmp_path):
     """parse was not used while developing the builder (see environments/swe/README.md)."""
     from gym_agents.environments.swe.builder import build_suite
