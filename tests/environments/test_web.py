@@ -185,8 +185,9 @@ def test_a_dead_page_in_step_raises_env_infra_error():
 @pytest.mark.slow
 @pytest.mark.parametrize("env_id", ORACLE_IDS)
 def test_oracle_succeeds_on_every_task_with_an_oracle(env_id):
+    # Seeds 1 and 2 here; check_env (tests/core/test_check_env.py) plays seed 0.
     env = gym_agents.make(env_id)
-    for seed in range(3):
+    for seed in (1, 2):
         env.reset(seed=seed)
         for _ in range(env.spec.max_episode_steps):
             obs, reward, terminated, truncated, info = env.step(env.oracle_action())
