@@ -61,5 +61,7 @@ case "$job" in
   test)
     # Docker Engine, bubblewrap and the base image for the sandbox tests (root installs them).
     bash sandboxes/setup_engine.sh
+    # The MLE family's image (Debian's numpy, pandas, scikit-learn); skipped once built.
+    .venv/bin/gym-agents sandbox build mle
     .venv/bin/python -m pytest -m "not gpu" "$@" ;;
 esac
