@@ -24,7 +24,7 @@ from gym_agents.core import Observation, StepResult, ToolCall, ToolSpec
 from gym_agents.env import Env, check_action_kind
 from gym_agents.environments.mle import grading
 from gym_agents.environments.mle.suite import Task, ensure_image, load_suite
-from gym_agents.errors import ConfigError
+from gym_agents.errors import ConfigError, DependencyNotInstalled
 
 WORKDIR = "/work"
 PROBE_DIR = "/tmp/.gym_mle"
@@ -71,6 +71,11 @@ class MleEnv(Env):
                  command_timeout: float = 60.0, max_output: int = 10_000,
                  memory: str = "1g", time_limit: float = 3600.0,
                  runtime: str | None = None) -> None:
+        try:  # grading runs here, on the host, with pandas
+            import pandas  # noqa: F401
+        except ImportError as exc:
+            raise DependencyNotInstalled("the MLE envs grade with pandas: "
+                                         "pip install 'gym-agents[mle]'") from exc
         if reward not in ("final", "dense"):
             raise ConfigError(f"reward must be 'final' or 'dense', got {reward!r}")
         tasks = load_suite(suite)

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from sklearn import metrics as skm
 
+from gym_agents.cli.main import main as cli_main
 from gym_agents.environments.mle import metrics
 from gym_agents.environments.mle.builder import build_task
 from gym_agents.environments.mle.catalogue import CATALOGUE, by_name
@@ -149,11 +150,13 @@ def test_reference_solution_reproduces_its_leaderboard_score(name, tmp_path):
     assert result.score == pytest.approx(task.config["solution"]["score"], rel=1e-6)
 
 
-def test_build_is_deterministic_and_drops_saturated_leaderboards(tmp_path):
+def test_build_is_deterministic_and_drops_saturated_leaderboards(tmp_path, capsys):
     spec = by_name()["penguins-sex"]
-    first = build_task(spec, tmp_path / "a", seed=0)
+    assert cli_main(["mle", "build", "--out", str(tmp_path / "a"), "--only", spec.name]) == 0
+    assert "1 tasks" in capsys.readouterr().out
     again = build_task(spec, tmp_path / "b", seed=0)
-    assert first.kept and first.leaderboard == again.leaderboard
+    assert again.kept and again.leaderboard == [
+        (e["reference"], e["score"]) for e in load_suite(tmp_path / "a")[0].config["leaderboard"]]
     for name in ("environment/train.csv", "tests/labels.csv", "task.toml", "solution/solve.py"):
         assert (tmp_path / "a" / spec.name / name).read_bytes() == (
             tmp_path / "b" / spec.name / name).read_bytes()
