@@ -146,8 +146,7 @@ def test_an_episode_of_each_family_renders_turn_by_turn(page, viewer, shots):
         episode = run.episode(0)
         # One card per turn plus the initial observation, in order, with their actions.
         assert page.locator(".turn").count() == len(episode["turns"]) + 1
-        action = episode["turns"][-1]["action"]
-        assert (action if isinstance(action, str) else action["tool_call"]["name"]) in \
+        assert action_text(episode["turns"][-1]["action"]) in \
             page.locator(".turn").last.inner_text()
         shoot(page, shots, f"episode-{name}", expected)
 
@@ -260,15 +259,48 @@ def test_report_opens_offline(page, all_runs, shots, tmp_path):
     assert data == ["runs", "metrics", "rows", "episodes"]
 
 
+def action_text(action) -> str:
+    return action if isinstance(action, str) else action["tool_call"]["name"]
+
+
+# One oracle episode of each family whose envs take longer to start (simulators, a browser,
+# docker sandboxes), with what each must show: screenshots for web, grades and scores for
+# SWE and MLE.
+FAMILY_EPISODES = [
+    pytest.param("alfworld/all-v0", id="alfworld"),
+    pytest.param("scienceworld/find-non-living-thing-v0", id="scienceworld"),
+    pytest.param("web/miniwob.click-button-v0", id="web"),
+    pytest.param("swe/starter-v0", marks=pytest.mark.docker, id="swe"),
+    pytest.param("mle/micro-v0", marks=pytest.mark.docker, id="mle"),
+]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("env_id", ["alfworld/all-v0", "scienceworld/find-non-living-thing-v0"])
-def test_an_episode_of_the_simulator_families(page, env_id, tmp_path, shots):
+@pytest.mark.parametrize("env_id", FAMILY_EPISODES)
+def test_an_episode_of_the_slower_families(page, env_id, tmp_path, shots):
     family = env_id.split("/")[0]
     out = tmp_path / family
     eval_cli("--env", env_id, "--agent", "oracle", "--episodes", "1", "--out", str(out))
     with serving([out]) as (base, _, runs):
         open_view(page, base + "#ep/0/0")
         episode = runs[0].episode(0)
-        assert episode["success"] and page.locator(".turn").count() == len(episode["turns"]) + 1
-        assert episode["turns"][-1]["action"] in page.locator(".turn").last.inner_text()
-        shoot(page, shots, f"episode-{family}", [env_id, "success", episode["turns"][0]["action"]])
+        turns = episode["turns"]
+        assert episode["success"] and page.locator(".turn").count() == len(turns) + 1
+        last = page.locator(".turn").last
+        assert action_text(turns[-1]["action"]) in last.inner_text()
+        shown = last.inner_text().lower()  # labels are upper-cased by CSS
+        for key in turns[-1]["info"]:  # every info key is shown, nested ones included
+            assert key.lower() in shown, key
+        observations = [episode["initial_observation"]] + [t["observation"] for t in turns]
+        images = sum(len(obs.get("images", ())) for obs in observations)
+        sizes = page.eval_on_selector_all(".turn .observation img.shot",
+                                          "imgs => imgs.map(i => i.naturalWidth)")
+        assert len(sizes) == images and all(size > 0 for size in sizes)
+        if family == "web":
+            assert images > 0
+        if family in ("swe", "mle"):
+            assert last.locator(".nested").count() >= 1  # the grade, part by part
+        if family == "swe":  # the oracle's patch, in its bash command, shown as a diff
+            assert page.locator("#turn-0 .tool-call pre.diff .add").count() >= 1
+        first_action = action_text(turns[0]["action"])
+        shoot(page, shots, f"episode-{family}", [env_id, "success", first_action])

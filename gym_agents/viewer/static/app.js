@@ -348,14 +348,25 @@ function renderTurn(turn) {
   return body;
 }
 
+// A tool call on one line, except arguments holding code or text (a bash script, a file's
+// new content, a patch): those get a block each, coloured as a diff when they hold one.
 function renderAction(action) {
-  if (action && typeof action === "object" && action.tool_call) {
-    const call = action.tool_call;
-    const args = JSON.stringify(call.arguments);
-    return el("pre", { class: "action" },
-      `${call.name}(${args.length < 100 ? args : JSON.stringify(call.arguments, null, 2)})`);
+  if (!(action && typeof action === "object" && action.tool_call)) {
+    return el("pre", { class: "action" }, typeof action === "string" ? action : JSON.stringify(action));
   }
-  return el("pre", { class: "action" }, typeof action === "string" ? action : JSON.stringify(action));
+  const call = action.tool_call;
+  const isLong = (v) => typeof v === "string" && (v.includes("\n") || v.length > 100);
+  const entries = Object.entries(call.arguments || {});
+  const inline = Object.fromEntries(entries.filter(([, v]) => !isLong(v)));
+  const long = entries.filter(([, v]) => isLong(v));
+  if (!long.length) return el("pre", { class: "action" }, `${call.name}(${JSON.stringify(inline)})`);
+  const shown = Object.entries(inline).map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .concat(long.map(([k]) => `${k}=↓`));
+  const head = el("pre", { class: "action" }, `${call.name}(${shown.join(", ")})`);
+  const looksLikeDiff = (text) => /^(diff --git|--- )/.test(text) || /\n@@ .* @@/.test(text);
+  return el("div", { class: "tool-call" }, head, long.map(([k, v]) => el("div", {},
+    el("div", { class: "label" }, `${call.name} · ${k}`),
+    looksLikeDiff(v) ? diffBlock(v) : el("pre", { class: "action" }, v))));
 }
 
 function renderImage(image) {
