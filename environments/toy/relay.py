@@ -14,6 +14,9 @@ from gym_agents.env import Env, check_action_kind
 from gym_agents.errors import ConfigError, OracleUnavailable
 
 SYMBOLS = ("red", "green", "blue", "yellow", "purple", "orange", "black", "white")
+# Single characters: one token each in any byte-level tokenizer (learning tests).
+DIGITS = tuple("0123456789")
+SYMBOL_SETS = {"colors": SYMBOLS, "digits": DIGITS}
 
 
 class RelayEnv(Env):
@@ -27,16 +30,20 @@ class RelayEnv(Env):
 
     action_kinds = frozenset({"text"})
 
-    def __init__(self, length: int = 6, num_symbols: int = 4, reward: str = "dense") -> None:
+    def __init__(self, length: int = 6, num_symbols: int = 4, reward: str = "dense",
+                 symbols: str = "colors") -> None:
         if not 2 <= length <= 100:
             raise ConfigError(f"length must be in [2, 100], got {length}")
-        if not 2 <= num_symbols <= len(SYMBOLS):
-            raise ConfigError(f"num_symbols must be in [2, {len(SYMBOLS)}], got {num_symbols}")
+        if symbols not in SYMBOL_SETS:
+            raise ConfigError(f"symbols must be one of {', '.join(SYMBOL_SETS)}, got {symbols!r}")
+        pool = SYMBOL_SETS[symbols]
+        if not 2 <= num_symbols <= len(pool):
+            raise ConfigError(f"num_symbols must be in [2, {len(pool)}], got {num_symbols}")
         if reward not in ("dense", "success"):
             raise ConfigError(f"reward must be 'dense' or 'success', got {reward!r}")
         self.reward_mode = reward
         self.length = length
-        self.symbols = SYMBOLS[:num_symbols]
+        self.symbols = pool[:num_symbols]
         self._sequence: list[str] = []
         self._turn = 0
         self._correct = 0

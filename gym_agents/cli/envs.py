@@ -53,7 +53,7 @@ def env_info(args: argparse.Namespace) -> int:
     console.print(f"kwargs:            {json.dumps(s.kwargs)}")
     console.print(f"max_episode_steps: {s.max_episode_steps}")
     if s.extra:
-        console.print(f"needs extra:       pip install 'gym-agents[{s.extra}]'")
+        console.print(f"needs extra:       pip install 'gym-agents\\[{s.extra}]'")
     cls = load_entry_point(s.entry_point) if isinstance(s.entry_point, str) else s.entry_point
     kinds = getattr(cls, "action_kinds", frozenset())
     console.print(f"actions:           {', '.join(sorted(kinds))}")

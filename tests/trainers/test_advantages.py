@@ -56,7 +56,7 @@ def test_grpo_broadcasts_to_every_turn_and_counts_a_rollout_once():
 
 
 def test_infra_errors_stay_out_of_group_statistics():
-    rollouts = group([1.0, 0.0]) + [Rollout(episode([5.0], status="infra_error"), "x", "g")]
+    rollouts = [*group([1.0, 0.0]), Rollout(episode([5.0], status="infra_error"), "x", "g")]
     grpo_advantages(rollouts, GRPOConfig(scale_rewards="none"))
     assert [r.turn_advantages for r in rollouts] == [[0.5], [-0.5], []]
 

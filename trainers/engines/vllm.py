@@ -10,6 +10,7 @@ GPU is present.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from gym_agents.errors import ConfigError, require
@@ -27,6 +28,8 @@ class VLLMEngine(BatchingEngine):
         if not self.torch.cuda.is_available():
             raise ConfigError("rollout.engine=vllm needs a CUDA GPU; on a CPU use "
                               "rollout.engine=hf")
+        # In-process engine core: weights are handed over as tensors, not pickled to a worker.
+        os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
         vllm = require("vllm", "vllm", "the vllm rollout engine")
         self.vllm, self.tokenizer, self.spec = vllm, tokenizer, spec
         self.llm = vllm.LLM(model=path, tokenizer=path, dtype=dtype, seed=seed,
@@ -65,7 +68,10 @@ class VLLMEngine(BatchingEngine):
         def load(vllm_model):
             vllm_model.load_weights(weights)
 
-        self.llm.apply_model(load)
+        if hasattr(self.llm, "apply_model"):  # vLLM >= 0.8
+            self.llm.apply_model(load)
+        else:  # older engines keep the model on the driver worker
+            load(self.llm.llm_engine.model_executor.driver_worker.model_runner.model)
         self.llm.reset_prefix_cache()
         self.weight_version += 1
 
