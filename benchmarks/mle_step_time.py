@@ -138,11 +138,13 @@ def main() -> None:
                         help="runs per task and size; the fastest counts (default: 3)")
     parser.add_argument("--episodes", type=int, default=8, help="episodes per concurrency")
     parser.add_argument("--skip-episodes", action="store_true", help="only part 1")
+    parser.add_argument("--skip-solutions", action="store_true", help="only part 2")
     args = parser.parse_args()
     tasks = load_suite("micro")
     tasks = [t for t in tasks if not args.only or t.name in args.only]
     tasks = tasks[:args.tasks] if args.tasks else tasks
-    solution_times(tasks, args.repeats)
+    if not args.skip_solutions:
+        solution_times(tasks, args.repeats)
     if args.skip_episodes:
         return
     task_ids = [t.name for t in tasks]
