@@ -31,7 +31,7 @@ class RelayEnv(Env):
     action_kinds = frozenset({"text"})
 
     def __init__(self, length: int = 6, num_symbols: int = 4, reward: str = "dense",
-                 symbols: str = "colors") -> None:
+                 symbols: str = "colors", feedback: bool = True) -> None:
         if not 2 <= length <= 100:
             raise ConfigError(f"length must be in [2, 100], got {length}")
         if symbols not in SYMBOL_SETS:
@@ -42,6 +42,9 @@ class RelayEnv(Env):
         if reward not in ("dense", "success"):
             raise ConfigError(f"reward must be 'dense' or 'success', got {reward!r}")
         self.reward_mode = reward
+        # Without feedback every turn reads just "Symbol: X": the answer sits at the
+        # same distance back each turn (what a tiny model learns fastest).
+        self.feedback = feedback
         self.length = length
         self.symbols = pool[:num_symbols]
         self._sequence: list[str] = []
@@ -88,8 +91,10 @@ class RelayEnv(Env):
             reward = 1.0 if success else 0.0
         if done:
             text = f"{verdict} Relay over: {self._correct}/{self.length} correct."
-        else:
+        elif self.feedback:
             text = f"{verdict}\n\nSymbol: {self._sequence[self._turn]}"
+        else:
+            text = f"Symbol: {self._sequence[self._turn]}"
         info = {"success": success, "correct": self._correct}
         return StepResult(self._observation(text), reward, done, False, info)
 

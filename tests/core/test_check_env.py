@@ -1,3 +1,5 @@
+import os
+
 import pytest
 
 import gym_agents
@@ -33,7 +35,21 @@ def _marks(env_id: str):
     return marks
 
 
-@pytest.mark.parametrize("env_id", [pytest.param(i, marks=_marks(i)) for i in sorted(registry)])
+def _ids_to_check() -> list[str]:
+    """Every id, but only every 8th MiniWoB++ task unless GYM_AGENTS_CHECK_ALL=1.
+
+    The 130 MiniWoB++ ids share one env class and differ only in their page; all of
+    them pass check_env (about 6 minutes of Chromium on 2 cores), which is more than
+    CI's budget for one family. A fixed sample keeps the class covered in every run.
+    """
+    ids = sorted(registry)
+    if os.environ.get("GYM_AGENTS_CHECK_ALL") == "1":
+        return ids
+    miniwob = [i for i in ids if i.startswith("web/miniwob.")]
+    return [i for i in ids if i not in miniwob or miniwob.index(i) % 8 == 0]
+
+
+@pytest.mark.parametrize("env_id", [pytest.param(i, marks=_marks(i)) for i in _ids_to_check()])
 def test_every_registered_env_passes_check_env(env_id):
     check_env(gym_agents.make(env_id))
 
