@@ -89,7 +89,8 @@ class _ScreenshotSaver:
 
     def __init__(self, args: argparse.Namespace, console: Console) -> None:
         default = Path("runs") / "play" / f"{args.env_id.replace('/', '_')}-{args.seed}"
-        self.folder = Path(args.screenshots) if args.screenshots else default
+        folder = getattr(args, "screenshots", None)  # programmatic callers may omit it
+        self.folder = Path(folder) if folder else default
         self.console = console
         self.step = 0
 
