@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from gym_agents.llm.tiny import SIZES
+
 EPILOG = """\
 examples:
   gym-agents model make-tiny models/tiny
@@ -26,7 +28,7 @@ def add_parser(subparsers) -> None:
         description="Build a tiny random-init chat model; nothing is downloaded.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     make.add_argument("out", metavar="DIR", help="folder to write the model into")
-    make.add_argument("--size", default="tiny", choices=("tiny", "small"),
+    make.add_argument("--size", default="tiny", choices=tuple(SIZES),
                       help="tiny: ~0.9M parameters, small: ~5M (default: tiny)")
     make.add_argument("--seed", type=int, default=0, help="seed of the random weights")
     make.set_defaults(func=make_tiny_command)

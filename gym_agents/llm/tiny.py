@@ -29,6 +29,9 @@ class TinySize:
 
 
 SIZES = {
+    # ~0.45M parameters, a byte-level vocabulary with few merges: for learning tests,
+    # where an untrained long tail of tokens would soak up the sampling mass.
+    "micro": TinySize(320, 128, 384, 2, 4, 2),
     # ~0.9M parameters: for tests.
     "tiny": TinySize(4096, 128, 384, 2, 4, 2),
     # ~5M parameters: for benchmarks and demos.

@@ -75,3 +75,20 @@ def test_episode_ids_are_what_the_model_saw_and_sampled(hf_llm, agent, env_id):
         # Re-templating the decoded history would have given the model other ids.
         drift += hf_llm.codec.encode(turn.messages, a.tools) != turn.prompt_token_ids
     assert drift > 0
+
+
+def test_micro_model_has_a_byte_level_vocabulary(tmp_path):
+    from gym_agents.cli.main import main
+
+    assert main(["model", "make-tiny", str(tmp_path / "micro"), "--size", "micro"]) == 0
+    import json
+
+    info = json.loads((tmp_path / "micro" / "gym_agents_tiny.json").read_text())
+    assert info["size"] == "micro" and info["parameters"] < 500_000
+    from gym_agents.llm.hf import HFLLM
+
+    llm = HFLLM(str(tmp_path / "micro"))
+    assert len(llm.tokenizer) <= 320
+    # Digits are single tokens: what the learning demos' symbols rely on.
+    assert all(len(llm.tokenizer(d, add_special_tokens=False)["input_ids"]) == 1
+               for d in "0123456789")
