@@ -103,13 +103,15 @@ def _bandit_run(model: Path, out: Path, *overrides: str) -> list[float]:
     from gym_agents.trainers.config import load_config
     from gym_agents.trainers.loop import Trainer
 
-    if "test/Bandit-v0" not in registry:
-        gym_agents.register("test/Bandit-v0", entry_point=Bandit)
-    config = load_config(CONFIGS / "grpo_toy.yaml", [
-        f"model.path={model}", "env.id=test/Bandit-v0", "env.kwargs={}", "env.split=null",
-        "rollout.tasks_per_step=2", "trainer.steps=40", "logging.tensorboard=false",
-        "logging.progress=false", *overrides])
-    Trainer(config, out).train()
+    gym_agents.register("test/Bandit-v0", entry_point=Bandit)
+    try:  # registered for this run only: later tests see the registry as it was
+        config = load_config(CONFIGS / "grpo_toy.yaml", [
+            f"model.path={model}", "env.id=test/Bandit-v0", "env.kwargs={}", "env.split=null",
+            "rollout.tasks_per_step=2", "trainer.steps=40", "logging.tensorboard=false",
+            "logging.progress=false", *overrides])
+        Trainer(config, out).train()
+    finally:
+        registry.pop("test/Bandit-v0", None)
     lines = (out / "metrics.jsonl").read_text().splitlines()
     return [json.loads(line)["reward/mean"] for line in lines]
 
